@@ -75,8 +75,11 @@ class Document:
     hashtags: list[str] = field(default_factory=list)
     emojis: list[str] = field(default_factory=list)
     content_hash: str = ""
-    duplicate_of: str | None = None
-    repost_of: str | None = None
+    duplicate_of: str | None = None  # id of the earlier post with near-identical own text
+    duplicate_of_source: str | None = None
+    repost_of: str | None = None  # id of the known post that a `//@` chain quotes
+    repost_of_source: str | None = None
+    ingested_at: datetime | None = None
     tokens: list[str] = field(default_factory=list)
     keywords: list[tuple[str, float]] = field(default_factory=list)
     analysis: dict[str, Any] = field(default_factory=dict)  # sentiment, emotion, risk, ...
