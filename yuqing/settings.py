@@ -24,12 +24,12 @@ DEFAULT_CONFIG = "yuqing.toml"
 class DedupSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    shingle: int = Field(3, ge=1, le=8, description="character n-gram size of shingles")
-    num_perm: int = Field(64, ge=16, le=256, description="MinHash permutations")
+    shingle: int = Field(2, ge=1, le=8, description="character n-gram size of shingles")
+    num_perm: int = Field(128, ge=16, le=256, description="MinHash permutations")
     bands: int = Field(32, ge=2, description="LSH bands (num_perm must divide by it)")
-    jaccard: float = Field(0.6, gt=0, le=1, description="verified shingle Jaccard for a near-duplicate")
+    jaccard: float = Field(0.4, gt=0, le=1, description="verified shingle Jaccard for a near-duplicate")
     window_days: float = Field(30, gt=0, description="lookback window of the near-duplicate index")
-    max_entries: int = Field(500_000, ge=1000, description="most posts kept in the index")
+    max_entries: int = Field(200_000, ge=1000, description="most posts kept in the index")
 
 
 class Settings(BaseModel):

@@ -1,0 +1,125 @@
+"""Vectorized MinHash over character shingles, and the exact Jaccard that verifies it.
+
+Why this shape: the dedup stage must sign tens of thousands of short posts a second, so
+nothing here loops in Python per shingle. A batch of texts is joined into one string,
+encoded once as UTF-32 into a ``uint32`` array of code points, and every ``k`` consecutive
+code points are combined arithmetically into one 64-bit shingle value (exact for
+``k <= 3``: 21 bits per code point). Each permutation is one multiply-add-shift over the
+whole batch, and ``np.minimum.reduceat`` takes the minimum per text.
+
+Texts shorter than ``k`` characters are one shingle: the whole text (padded with NUL
+code points inside the hash, so it never equals a real ``k``-gram).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import numpy.typing as npt
+
+U64 = np.uint64
+_MIX = U64(0x9E3779B97F4A7C15)  # odd 64-bit constant (golden ratio) for multiply-shift
+_POLY = U64(0x100000001B3)  # FNV-style multiplier for shingles longer than 3 characters
+_SHIFT32 = U64(32)
+
+Signatures = npt.NDArray[np.uint32]
+
+
+class MinHasher:
+    """MinHash signatures of ``num_perm`` permutations over character ``k``-grams.
+
+    Permutation ``i`` is ``h_i(x) = (a_i * x + b_i) mod 2**64 >> 32`` over the 32-bit
+    shingle hash ``x`` (Dietzfelbinger's multiply-add-shift family: universal, and four
+    times cheaper in numpy than a ``mod prime`` reduction). ``a_i``/``b_i`` come from a
+    fixed seed, so signatures are the same in every process and across restarts.
+    """
+
+    def __init__(self, shingle: int, num_perm: int, seed: int = 0x59_51_D0) -> None:
+        if shingle < 1:
+            raise ValueError(f"shingle size must be >= 1, got {shingle}")
+        self.k = shingle
+        self.num_perm = num_perm
+        rng = np.random.default_rng(seed)
+        self._a = (rng.integers(0, 2**32, num_perm, dtype=np.uint64) | U64(1)).astype(np.uint32)
+        self._b = rng.integers(0, 2**32, num_perm, dtype=np.uint64).astype(np.uint32)
+
+    def shingle_values(
+        self, texts: Sequence[str]
+    ) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.intp]]:
+        """Return every shingle value of the non-empty ``texts`` and each text's start offset.
+
+        Empty texts must be filtered out by the caller (they have no shingles).
+        """
+        k = self.k
+        padded = [t if len(t) >= k else t + "\0" * (k - len(t)) for t in texts]
+        lengths = np.fromiter((len(t) for t in padded), dtype=np.intp, count=len(padded))
+        cps = np.frombuffer("".join(padded).encode("utf-32-le"), dtype=np.uint32)
+        total = cps.size
+        # value at every position p of the joined string, over cps[p : p + k]
+        usable = total - k + 1
+        values = cps[:usable].astype(np.uint64)
+        mult = U64(1 << 21) if k <= 3 else _POLY  # exact packing of up to 3 code points
+        for j in range(1, k):
+            values = values * mult + cps[j : usable + j].astype(np.uint64)
+        # keep only positions whose k-gram lies inside one text
+        counts = lengths - k + 1
+        text_starts = np.concatenate(([0], np.cumsum(lengths)[:-1])).astype(np.intp)
+        out_starts = np.concatenate(([0], np.cumsum(counts)[:-1])).astype(np.intp)
+        positions = np.arange(int(counts.sum()), dtype=np.intp) + np.repeat(
+            text_starts - out_starts, counts
+        )
+        return values[positions], out_starts
+
+    def signatures(self, texts: Sequence[str]) -> Signatures:
+        """MinHash signatures, shape ``(len(texts), num_perm)``; every text must be non-empty."""
+        if not texts:
+            return np.empty((0, self.num_perm), dtype=np.uint32)
+        values, starts = self.shingle_values(texts)
+        x = ((values * _MIX) >> _SHIFT32).astype(np.uint32)  # 32-bit hash of each shingle
+        sig = np.empty((len(texts), self.num_perm), dtype=np.uint32)
+        h = np.empty_like(x)
+        for i in range(self.num_perm):
+            np.multiply(x, self._a[i], out=h)
+            h += self._b[i]
+            sig[:, i] = np.minimum.reduceat(h, starts)
+        return sig
+
+
+class Banding:
+    """Cuts signatures into ``bands`` bands of ``rows`` values, one 64-bit key per band.
+
+    The band number is mixed into its key, so all bands can share one bucket table.
+    """
+
+    def __init__(self, num_perm: int, bands: int, seed: int = 0xBA_4D) -> None:
+        if bands < 1 or num_perm % bands:
+            raise ValueError(f"num_perm ({num_perm}) must be a multiple of bands ({bands})")
+        self.bands = bands
+        self.rows = num_perm // bands
+        rng = np.random.default_rng(seed)
+        self._mult = rng.integers(1, 2**63, self.rows, dtype=np.uint64) | U64(1)
+        self._salt = rng.integers(0, 2**63, bands, dtype=np.uint64)
+
+    def keys(self, sig: Signatures) -> list[list[int]]:
+        """Band keys per signature row, as Python ints (hashable bucket keys)."""
+        cube = sig.reshape(sig.shape[0], self.bands, self.rows).astype(np.uint64)
+        keys = (cube * self._mult).sum(axis=2, dtype=np.uint64) + self._salt
+        keys >>= U64(4)  # 60-bit keys: 4 bytes smaller as Python ints, collisions still rare
+        result: list[list[int]] = keys.tolist()
+        return result
+
+
+def shingle_set(text: str, k: int) -> set[str]:
+    """The character ``k``-gram set of ``text``; a text shorter than ``k`` is one shingle."""
+    if len(text) < k:
+        return {text} if text else set()
+    return {text[i : i + k] for i in range(len(text) - k + 1)}
+
+
+def jaccard(a: set[str], b: set[str]) -> float:
+    """Exact Jaccard similarity of two shingle sets (0 when both are empty)."""
+    if not a or not b:
+        return 0.0
+    inter = len(a & b)
+    return inter / (len(a) + len(b) - inter)
