@@ -38,6 +38,10 @@ class Store(Protocol):
 
     def get_document(self, source: str, id: str) -> Document | None: ...
 
+    def duplicate_count(self, source: str, id: str) -> int | None:
+        """How many later posts were marked duplicate_of this one (None: no such post)."""
+        ...
+
     def recent_documents(self, since: datetime, limit: int) -> Iterator[Document]:
         """Documents ingested or published since ``since`` (newest last), to warm the
         near-duplicate index after a restart."""

@@ -1,0 +1,143 @@
+"""Numbered schema migrations of the SQLite store.
+
+Each migration is a list of statements applied in one transaction together with its row in
+``schema_migrations``; the schema version is the highest applied number. Migrations are only
+ever appended: never edit one that has shipped, add the next number instead.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from dataclasses import dataclass
+
+from yuqing.errors import MigrationError
+from yuqing.store.searchtext import FTS_TOKENIZER
+
+
+@dataclass(frozen=True, slots=True)
+class Migration:
+    version: int
+    name: str
+    statements: tuple[str, ...]
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(
+        1,
+        "documents and cursors",
+        (
+            """CREATE TABLE documents (
+                pk INTEGER PRIMARY KEY,
+                source TEXT NOT NULL,
+                id TEXT NOT NULL,
+                text TEXT NOT NULL,
+                norm_text TEXT NOT NULL DEFAULT '',
+                quoted_text TEXT NOT NULL DEFAULT '',
+                title TEXT,
+                url TEXT,
+                author TEXT,
+                author_followers INTEGER,
+                author_verified INTEGER,
+                published_at INTEGER,          -- microseconds since the epoch, UTC
+                ingested_at INTEGER,           -- microseconds since the epoch, UTC
+                region TEXT,
+                reposts INTEGER NOT NULL DEFAULT 0,
+                comments INTEGER NOT NULL DEFAULT 0,
+                likes INTEGER NOT NULL DEFAULT 0,
+                parent_id TEXT,
+                extra TEXT,                    -- JSON object or NULL when empty
+                repost_chain TEXT,             -- JSON [{user, text}] or NULL
+                urls TEXT,
+                mentions TEXT,
+                hashtags TEXT,
+                emojis TEXT,
+                content_hash TEXT NOT NULL DEFAULT '',
+                duplicate_of TEXT,
+                duplicate_of_source TEXT,
+                repost_of TEXT,
+                repost_of_source TEXT,
+                duplicates INTEGER NOT NULL DEFAULT 0,  -- stored posts that duplicate this one
+                tokens TEXT NOT NULL DEFAULT '',        -- space-joined
+                keywords TEXT,                 -- JSON [[word, score]] or NULL
+                analysis TEXT,                 -- JSON object or NULL
+                indexed INTEGER NOT NULL DEFAULT 0,     -- 1 once in the search index
+                UNIQUE (source, id)
+            )""",
+            "CREATE INDEX documents_published_at ON documents (published_at)",
+            "CREATE INDEX documents_content_hash ON documents (content_hash)",
+            """CREATE TABLE cursors (
+                source_key TEXT PRIMARY KEY,
+                position INTEGER NOT NULL,
+                line INTEGER NOT NULL,
+                fingerprint TEXT NOT NULL DEFAULT '',
+                updated_at INTEGER NOT NULL
+            )""",
+        ),
+    ),
+    Migration(
+        2,
+        "bigram search index",
+        (
+            # Contentless: the text lives in documents; rowid = documents.pk.
+            f"""CREATE VIRTUAL TABLE search_index USING fts5(
+                terms, content='', columnsize=0, tokenize="{FTS_TOKENIZER}"
+            )""",
+            "CREATE INDEX documents_unindexed ON documents (pk) WHERE indexed = 0",
+        ),
+    ),
+)
+
+LATEST = MIGRATIONS[-1].version
+
+_BOOTSTRAP = """CREATE TABLE IF NOT EXISTS schema_migrations (
+    version INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    applied_at INTEGER NOT NULL
+)"""
+
+
+def current_version(conn: sqlite3.Connection) -> int:
+    """The highest applied migration (0 for a new database)."""
+    exists = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'"
+    ).fetchone()
+    if exists is None:
+        return 0
+    row = conn.execute("SELECT MAX(version) FROM schema_migrations").fetchone()
+    return int(row[0] or 0)
+
+
+def apply_migrations(conn: sqlite3.Connection, where: str, target: int = LATEST) -> int:
+    """Apply the pending migrations up to ``target`` in one transaction; return the version.
+
+    ``conn`` must be in autocommit mode (``isolation_level=None``). Idempotent: a database at
+    ``target`` is left alone. A database newer than this code raises MigrationError.
+    """
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.execute(_BOOTSTRAP)
+            version = current_version(conn)
+            if version > LATEST:
+                raise MigrationError(
+                    f"{where}: schema version {version} is newer than this yuqing knows "
+                    f"({LATEST}); upgrade yuqing or open another store"
+                )
+            for migration in MIGRATIONS:
+                if version < migration.version <= target:
+                    for statement in migration.statements:
+                        conn.execute(statement)
+                    conn.execute(
+                        "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+                        (migration.version, migration.name, time.time_ns() // 1000),
+                    )
+                    version = migration.version
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+    except sqlite3.Error as exc:
+        raise MigrationError(f"{where}: cannot migrate the schema: {exc}") from exc
+    return version

@@ -1,0 +1,196 @@
+"""Document <-> table row conversion, shared by the SQL backends.
+
+A row is a tuple in :data:`COLUMNS` order. Times are integer microseconds since the Unix
+epoch in UTC (fast range queries, exact round-trip); lists and dicts are JSON text (orjson),
+empty ones stored as NULL; ``tokens`` is space-joined; ``line`` and ``raw`` (per-run input
+details) are not stored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import orjson
+
+from yuqing.errors import StoreError
+from yuqing.models import Document, RepostHop
+
+COLUMNS: tuple[str, ...] = (
+    "source",
+    "id",
+    "text",
+    "norm_text",
+    "quoted_text",
+    "title",
+    "url",
+    "author",
+    "author_followers",
+    "author_verified",
+    "published_at",
+    "ingested_at",
+    "region",
+    "reposts",
+    "comments",
+    "likes",
+    "parent_id",
+    "extra",
+    "repost_chain",
+    "urls",
+    "mentions",
+    "hashtags",
+    "emojis",
+    "content_hash",
+    "duplicate_of",
+    "duplicate_of_source",
+    "repost_of",
+    "repost_of_source",
+    "tokens",
+    "keywords",
+    "analysis",
+)
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_ONE_US = timedelta(microseconds=1)
+
+
+def to_micros(value: datetime | None, what: str = "time") -> int | None:
+    """Aware datetime -> integer microseconds since the epoch (UTC); naive is an error."""
+    if value is None:
+        return None
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise StoreError(f"{what} {value.isoformat()} has no time zone; store aware datetimes")
+    return (value - EPOCH) // _ONE_US
+
+
+def from_micros(value: int | None) -> datetime | None:
+    """Integer microseconds since the epoch -> aware UTC datetime."""
+    if value is None:
+        return None
+    return EPOCH + timedelta(microseconds=value)
+
+
+def _json(value: Any, doc: Document, name: str) -> str | None:
+    if not value:
+        return None
+    try:
+        return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+    except TypeError as exc:
+        raise StoreError(
+            f"document ({doc.source}, {doc.id}): field {name} cannot be stored as JSON: {exc}"
+        ) from exc
+
+
+def document_to_row(doc: Document, ingested_at: int) -> tuple[Any, ...]:
+    """The row for ``doc``; ``ingested_at`` (microseconds) fills a missing ``doc.ingested_at``."""
+    where = f"document ({doc.source}, {doc.id})"
+    ingested = to_micros(doc.ingested_at, f"{where} ingested_at")
+    return (
+        doc.source,
+        doc.id,
+        doc.text,
+        doc.norm_text,
+        doc.quoted_text,
+        doc.title,
+        doc.url,
+        doc.author,
+        doc.author_followers,
+        None if doc.author_verified is None else int(doc.author_verified),
+        to_micros(doc.published_at, f"{where} published_at"),
+        ingested_at if ingested is None else ingested,
+        doc.region,
+        doc.reposts,
+        doc.comments,
+        doc.likes,
+        doc.parent_id,
+        _json(doc.extra, doc, "extra"),
+        _json(doc.repost_chain, doc, "repost_chain"),
+        _json(doc.urls, doc, "urls"),
+        _json(doc.mentions, doc, "mentions"),
+        _json(doc.hashtags, doc, "hashtags"),
+        _json(doc.emojis, doc, "emojis"),
+        doc.content_hash,
+        doc.duplicate_of,
+        doc.duplicate_of_source,
+        doc.repost_of,
+        doc.repost_of_source,
+        " ".join(doc.tokens),
+        _json(doc.keywords, doc, "keywords"),
+        _json(doc.analysis, doc, "analysis"),
+    )
+
+
+def _load(value: str | bytes | None) -> Any:
+    return orjson.loads(value) if value else None
+
+
+def row_to_document(row: Sequence[Any]) -> Document:
+    """The Document for a row in :data:`COLUMNS` order (every stored field, aware times)."""
+    (
+        source,
+        id_,
+        text,
+        norm_text,
+        quoted_text,
+        title,
+        url,
+        author,
+        author_followers,
+        author_verified,
+        published_at,
+        ingested_at,
+        region,
+        reposts,
+        comments,
+        likes,
+        parent_id,
+        extra,
+        repost_chain,
+        urls,
+        mentions,
+        hashtags,
+        emojis,
+        content_hash,
+        duplicate_of,
+        duplicate_of_source,
+        repost_of,
+        repost_of_source,
+        tokens,
+        keywords,
+        analysis,
+    ) = row
+    chain = _load(repost_chain) or []
+    return Document(
+        id=id_,
+        source=source,
+        text=text,
+        published_at=from_micros(published_at),
+        title=title,
+        url=url,
+        author=author,
+        author_followers=author_followers,
+        author_verified=None if author_verified is None else bool(author_verified),
+        region=region,
+        reposts=reposts,
+        comments=comments,
+        likes=likes,
+        parent_id=parent_id,
+        extra=_load(extra) or {},
+        norm_text=norm_text,
+        quoted_text=quoted_text,
+        repost_chain=[RepostHop(user=hop["user"], text=hop["text"]) for hop in chain],
+        urls=_load(urls) or [],
+        mentions=_load(mentions) or [],
+        hashtags=_load(hashtags) or [],
+        emojis=_load(emojis) or [],
+        content_hash=content_hash,
+        duplicate_of=duplicate_of,
+        duplicate_of_source=duplicate_of_source,
+        repost_of=repost_of,
+        repost_of_source=repost_of_source,
+        ingested_at=from_micros(ingested_at),
+        tokens=tokens.split(" ") if tokens else [],
+        keywords=[(word, score) for word, score in _load(keywords) or []],
+        analysis=_load(analysis) or {},
+    )
