@@ -36,16 +36,24 @@ class Entry(NamedTuple):
 class NearIndex:
     """At most ``max_entries`` posts, none older than ``window_seconds`` before the newest.
 
-    ``max_candidates`` caps how many bucket mates one lookup verifies (the newest win),
-    so a viral post with thousands of indexed variants cannot make lookups linear.
+    ``max_candidates`` caps how many bucket mates one lookup verifies (the newest win) and
+    ``max_bucket`` how many posts one band bucket holds (the oldest stay: they are the
+    groups' originals), so a flood of templated posts with thousands of indexed variants
+    cannot make lookups or inserts linear in the number of posts.
     """
 
     def __init__(
-        self, *, max_entries: int, window_seconds: float, max_candidates: int = 256
+        self,
+        *,
+        max_entries: int,
+        window_seconds: float,
+        max_candidates: int = 32,
+        max_bucket: int = 16,
     ) -> None:
         self.capacity = max_entries
         self.window = window_seconds
         self.max_candidates = max_candidates
+        self.max_bucket = max_bucket
         self._ring: list[Entry | None] = []
         self._head = 0  # sequence number of the oldest live entry
         self._next = 0  # sequence number of the next entry
@@ -139,7 +147,7 @@ class NearIndex:
                     buckets[key] = seq
                 elif isinstance(hit, int):
                     buckets[key] = [hit, seq]
-                else:
+                elif len(hit) < self.max_bucket:
                     hit.append(seq)
             buckets.update((key, seq) for key in key_tuple if key not in shared)
         else:
