@@ -1,0 +1,155 @@
+"""Ingest throughput: JSONL -> parse -> normalize -> dedup -> segment -> store (+ search index).
+
+One process. Prints posts/s for the write path, the search-index rate, the combined rate,
+the time per stage, and peak RSS sampled as the run goes (to show memory stays flat).
+
+    .venv/bin/python benchmarks/pipeline.py --n 100000
+    .venv/bin/python benchmarks/pipeline.py --n 200000 --analysis   # with the models
+
+Posts come from ../shared/data (Weibo/COVID texts, cycled with suffixes so none repeat
+exactly) when present, else from the demo generator.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import random
+import resource
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import orjson
+
+from yuqing.models import Document
+from yuqing.runtime.factory import build_pipeline
+from yuqing.runtime.ingest import Ingestor
+from yuqing.settings import load_settings
+from yuqing.sources.record import ColumnMapping
+from yuqing.sources.resolve import open_sources
+from yuqing.store.url import open_store
+
+DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+def base_texts() -> list[str]:
+    texts: list[str] = []
+    for rel, column in [
+        ("event_covid19_weibo_hashtags/posts_sample.csv", "text"),
+        ("sentiment_weibo_senti_100k/dev.csv", "review"),
+        ("emotion_smp2020_ewect/train.csv", "content"),
+    ]:
+        path = DATA / rel
+        if not path.exists():
+            continue
+        with path.open(encoding="utf-8", newline="") as fh:
+            for row in csv.DictReader(fh):
+                text = (row.get(column) or "").strip()
+                if 5 <= len(text) <= 400:
+                    texts.append(text)
+    if not texts:
+        from yuqing.demo.scenario import generate
+
+        texts = [r["text"] for r in generate(5000)]
+    return texts
+
+
+def write_posts(path: Path, n: int) -> None:
+    rng = random.Random(1)
+    texts = base_texts()
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    with path.open("wb") as fh:
+        for i in range(n):
+            text = texts[i % len(texts)]
+            if i >= len(texts):
+                text = f"{text} #{i // len(texts)}"
+            rec = {
+                "id": f"p{i}",
+                "text": text,
+                "source": "weibo",
+                "author": f"u{rng.randrange(50_000)}",
+                "published_at": (start + timedelta(seconds=i * 5)).isoformat(),
+                "reposts": rng.randrange(100),
+            }
+            fh.write(orjson.dumps(rec) + b"\n")
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("--n", type=int, default=100_000)
+    ap.add_argument("--batch", type=int, default=2000)
+    ap.add_argument(
+        "--analysis", action="store_true", help="include sentiment/emotion/risk/regions"
+    )
+    ap.add_argument(
+        "--index",
+        choices=["inline", "after"],
+        default="after",
+        help="index for search after each batch, or all after the writes",
+    )
+    args = ap.parse_args()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        posts = Path(tmp) / "posts.jsonl"
+        write_posts(posts, args.n)
+        settings = load_settings(environ={}, overrides={"store": f"sqlite:///{tmp}/bench.db"})
+        store = open_store(settings.store, migrate=True)
+        rss: list[tuple[int, float]] = []
+        done = 0
+
+        def sample(docs: Sequence[Document]) -> None:
+            nonlocal done
+            done += len(docs)
+            if not rss or done - rss[-1][0] >= args.n // 10:
+                rss.append((done, peak_rss_mb()))
+
+        ingestor = Ingestor(
+            store,
+            build_pipeline(settings, analysis=args.analysis),
+            batch_size=args.batch,
+            index_every=1 if args.index == "inline" else 0,
+            on_batch=sample,
+        )
+        sources = open_sources(
+            [str(posts)],
+            kind="jsonl",
+            mapping=ColumnMapping(),
+            zone=settings.zone,
+            max_record_bytes=settings.max_record_bytes,
+            source_name=None,
+        )
+        t0 = time.perf_counter()
+        report = ingestor.run(sources)
+        total = time.perf_counter() - t0
+        store.close()
+
+    write_s = report.seconds - report.index_seconds
+    print(
+        f"| posts | {report.read:,} (stored {report.stored:,}, near-dup {report.near_duplicates:,}) |"
+    )
+    print(
+        f"| write path (parse, normalize, dedup, segment, keywords{', analysis' if args.analysis else ''}, store) | {report.read / write_s:,.0f} posts/s |"
+    )
+    print(
+        f"| search indexing ({args.index}) | {report.indexed / max(report.index_seconds, 1e-9):,.0f} posts/s |"
+    )
+    print(f"| end to end incl. index | {report.read / total:,.0f} posts/s |")
+    for name, sec in report.stage_seconds.items():
+        print(f"| stage {name} | {report.read / max(sec, 1e-9):,.0f} posts/s |")
+    print("| peak RSS by posts done | " + ", ".join(f"{n:,}: {mb:.0f} MB" for n, mb in rss) + " |")
+    print(f"| peak RSS | {peak_rss_mb():.0f} MB |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

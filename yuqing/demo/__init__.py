@@ -1,0 +1,1 @@
+"""A demo scenario that yuqing generates itself (no external data needed)."""

@@ -1,0 +1,147 @@
+"""Ingest: sources -> pipeline -> store, batch by batch, resumable and idempotent.
+
+Each batch is committed together with its source cursor, so a crash (even ``kill -9``)
+loses nothing that was reported stored, and a rerun resumes after the last committed
+batch; records already stored (same source and id) are skipped, never stored twice.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from yuqing.models import Document, Rejection
+from yuqing.pipeline.stage import Pipeline
+from yuqing.sources.base import Source
+from yuqing.store.base import Store
+
+
+@dataclass(slots=True)
+class IngestReport:
+    """Counts of one ingest run. ``read = stored + existing + rejected``."""
+
+    read: int = 0
+    stored: int = 0
+    existing: int = 0  # already in the store (same source and id): the "duplicates" of the summary
+    rejected: int = 0
+    near_duplicates: int = 0  # stored posts marked duplicate_of an earlier post
+    reposts: int = 0  # stored posts marked repost_of a known post
+    indexed: int = 0
+    seconds: float = 0.0
+    index_seconds: float = 0.0
+    stage_seconds: dict[str, float] = field(default_factory=dict)
+
+    def summary(self) -> str:
+        """The one-line summary that ends an ingest (DESIGN.md contract)."""
+        return (
+            f"read {self.read}, stored {self.stored}, duplicates {self.existing}, "
+            f"rejected {self.rejected}"
+        )
+
+
+RejectHandler = Callable[[Source, Rejection], None]
+ProgressHandler = Callable[[Source, int], None]
+BatchHandler = Callable[[Sequence[Document]], None]
+
+
+def _first_of_each_key(docs: Sequence[Document]) -> tuple[list[Document], int]:
+    """Keep the first record of each (source, id) in a batch; count the rest."""
+    seen: set[tuple[str, str]] = set()
+    kept: list[Document] = []
+    for doc in docs:
+        if doc.key in seen:
+            continue
+        seen.add(doc.key)
+        kept.append(doc)
+    return kept, len(docs) - len(kept)
+
+
+class Ingestor:
+    """Runs sources through a pipeline into a store.
+
+    ``index_every`` > 0 brings the search index up to date after each batch; 0 leaves it to
+    ``catch_up_index`` (search may then lag behind the writes, as DESIGN.md allows).
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        pipeline: Pipeline,
+        *,
+        batch_size: int = 2000,
+        resume: bool = True,
+        index_every: int = 1,
+        on_reject: RejectHandler | None = None,
+        on_progress: ProgressHandler | None = None,
+        on_batch: BatchHandler | None = None,
+    ) -> None:
+        self.store = store
+        self.pipeline = pipeline
+        self.batch_size = batch_size
+        self.resume = resume
+        self.index_every = index_every
+        self.on_reject = on_reject
+        self.on_progress = on_progress
+        self.on_batch = on_batch  # sees each batch of newly stored documents
+
+    def warm(self, window: timedelta, limit: int) -> int:
+        """Feed recent stored posts to stages that keep state (the near-duplicate index)."""
+        warmed = 0
+        since = datetime.now(UTC) - window
+        for stage in self.pipeline.stages:
+            warm = getattr(stage, "warm", None)
+            if callable(warm):
+                warmed = int(warm(self.store.recent_documents(since, limit)))
+        return warmed
+
+    def run(self, sources: Sequence[Source]) -> IngestReport:
+        report = IngestReport()
+        start = time.perf_counter()
+        batches = 0
+        for source in sources:
+            cursor = self.store.get_cursor(source.key) if self.resume else None
+            for batch in source.batches(self.batch_size, cursor):
+                report.read += batch.read
+                report.rejected += len(batch.rejections)
+                if self.on_reject is not None:
+                    for rejection in batch.rejections:
+                        self.on_reject(source, rejection)
+                docs, repeated = _first_of_each_key(batch.documents)
+                known = self.store.existing_keys([d.key for d in docs]) if docs else set()
+                new = [d for d in docs if d.key not in known]
+                report.existing += repeated + len(docs) - len(new)
+                new = self.pipeline.process(new) if new else new
+                result = self.store.add_documents(new, batch.cursor)
+                report.stored += result.stored
+                report.existing += result.existing
+                report.near_duplicates += sum(1 for d in new if d.duplicate_of is not None)
+                report.reposts += sum(1 for d in new if d.repost_of is not None)
+                if self.on_batch is not None and new:
+                    self.on_batch(new)
+                batches += 1
+                if self.index_every and batches % self.index_every == 0:
+                    report.indexed += self._index(report)
+                if self.on_progress is not None:
+                    self.on_progress(source, batch.read)
+        report.indexed += self.catch_up_index(report)
+        report.seconds = time.perf_counter() - start
+        report.stage_seconds = dict(self.pipeline.timings)
+        return report
+
+    def catch_up_index(self, report: IngestReport | None = None) -> int:
+        """Index everything stored but not yet searchable."""
+        total = 0
+        while True:
+            n = self._index(report)
+            total += n
+            if n == 0:
+                return total
+
+    def _index(self, report: IngestReport | None) -> int:
+        start = time.perf_counter()
+        n = self.store.index_pending(50_000)
+        if report is not None:
+            report.index_seconds += time.perf_counter() - start
+        return n
