@@ -13,7 +13,6 @@ exactly) when present, else from the demo generator.
 from __future__ import annotations
 
 import argparse
-import csv
 import random
 import resource
 import sys
@@ -37,36 +36,47 @@ DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 
 def base_texts() -> list[str]:
+    """Distinct real texts of 20-200 characters from every dataset in ../shared/data
+    (about 180,000), else the demo generator's."""
+    from yuqing.pipeline.idf_build import read_texts, source_files
+
+    seen: set[str] = set()
     texts: list[str] = []
-    for rel, column in [
-        ("event_covid19_weibo_hashtags/posts_sample.csv", "text"),
-        ("sentiment_weibo_senti_100k/dev.csv", "review"),
-        ("emotion_smp2020_ewect/train.csv", "content"),
-    ]:
-        path = DATA / rel
-        if not path.exists():
-            continue
-        with path.open(encoding="utf-8", newline="") as fh:
-            for row in csv.DictReader(fh):
-                text = (row.get(column) or "").strip()
-                if 5 <= len(text) <= 400:
+    if DATA.exists():
+        for path in source_files(DATA):
+            for text in read_texts(path):
+                text = text.strip()
+                if 20 <= len(text) <= 200 and text not in seen:
+                    seen.add(text)
                     texts.append(text)
     if not texts:
         from yuqing.demo.scenario import generate
 
         texts = [r["text"] for r in generate(5000)]
+    random.Random(2).shuffle(texts)
     return texts
 
 
-def write_posts(path: Path, n: int) -> None:
+def write_posts(path: Path, n: int, dup_share: float = 0.1) -> None:
+    """N posts: distinct real texts with ``dup_share`` lightly edited copies of recent
+    posts, as a real stream has."""
     rng = random.Random(1)
     texts = base_texts()
     start = datetime(2026, 1, 1, tzinfo=UTC)
+    recent: list[str] = []
     with path.open("wb") as fh:
         for i in range(n):
-            text = texts[i % len(texts)]
-            if i >= len(texts):
-                text = f"{text} #{i // len(texts)}"
+            if recent and rng.random() < dup_share:
+                chars = list(rng.choice(recent))
+                chars.insert(rng.randrange(len(chars) + 1), rng.choice("啊呀!的了"))
+                text = "".join(chars)
+            else:  # past the real texts, cycled copies carry a counter (and are near-dups)
+                text = texts[i % len(texts)]
+                if i >= len(texts):
+                    text = f"{text} {i // len(texts)}"
+            recent.append(text)
+            if len(recent) > 1000:
+                recent.pop(rng.randrange(len(recent)))
             rec = {
                 "id": f"p{i}",
                 "text": text,
@@ -94,8 +104,14 @@ def main() -> int:
     ap.add_argument(
         "--index",
         choices=["inline", "after"],
-        default="after",
+        default="inline",
         help="index for search after each batch, or all after the writes",
+    )
+    ap.add_argument(
+        "--threads",
+        choices=["1", "2"],
+        default="2",
+        help="2: commit and index on a writer thread beside the pipeline",
     )
     args = ap.parse_args()
 
@@ -119,6 +135,9 @@ def main() -> int:
             batch_size=args.batch,
             index_every=1 if args.index == "inline" else 0,
             on_batch=sample,
+            open_writer=(lambda: open_store(settings.store, migrate=False))
+            if args.threads == "2"
+            else None,
         )
         sources = open_sources(
             [str(posts)],

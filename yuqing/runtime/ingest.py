@@ -7,12 +7,14 @@ batch; records already stored (same source and id) are skipped, never stored twi
 
 from __future__ import annotations
 
+import queue
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from yuqing.models import Document, Rejection
+from yuqing.models import Cursor, Document, Rejection
 from yuqing.pipeline.stage import Pipeline
 from yuqing.sources.base import Source
 from yuqing.store.base import Store
@@ -31,7 +33,18 @@ class IngestReport:
     indexed: int = 0
     seconds: float = 0.0
     index_seconds: float = 0.0
+    batches: int = 0
     stage_seconds: dict[str, float] = field(default_factory=dict)
+
+    def merge(self, other: IngestReport) -> None:
+        """Add the commit-side counts of ``other`` (from the writer thread)."""
+        self.stored += other.stored
+        self.existing += other.existing
+        self.near_duplicates += other.near_duplicates
+        self.reposts += other.reposts
+        self.indexed += other.indexed
+        self.index_seconds += other.index_seconds
+        self.batches += other.batches
 
     def summary(self) -> str:
         """The one-line summary that ends an ingest (DESIGN.md contract)."""
@@ -76,6 +89,7 @@ class Ingestor:
         on_reject: RejectHandler | None = None,
         on_progress: ProgressHandler | None = None,
         on_batch: BatchHandler | None = None,
+        open_writer: Callable[[], Store] | None = None,
     ) -> None:
         self.store = store
         self.pipeline = pipeline
@@ -85,6 +99,11 @@ class Ingestor:
         self.on_reject = on_reject
         self.on_progress = on_progress
         self.on_batch = on_batch  # sees each batch of newly stored documents
+        # With ``open_writer``, a second store connection commits batches and indexes them
+        # in a background thread while the next batch goes through the pipeline (SQLite
+        # works without the GIL, so both cores are used). Each batch is still committed
+        # together with its cursor, in order.
+        self.open_writer = open_writer
 
     def warm(self, window: timedelta, limit: int) -> int:
         """Feed recent stored posts to stages that keep state (the near-duplicate index)."""
@@ -99,36 +118,48 @@ class Ingestor:
     def run(self, sources: Sequence[Source]) -> IngestReport:
         report = IngestReport()
         start = time.perf_counter()
-        batches = 0
-        for source in sources:
-            cursor = self.store.get_cursor(source.key) if self.resume else None
-            for batch in source.batches(self.batch_size, cursor):
-                report.read += batch.read
-                report.rejected += len(batch.rejections)
-                if self.on_reject is not None:
-                    for rejection in batch.rejections:
-                        self.on_reject(source, rejection)
-                docs, repeated = _first_of_each_key(batch.documents)
-                known = self.store.existing_keys([d.key for d in docs]) if docs else set()
-                new = [d for d in docs if d.key not in known]
-                report.existing += repeated + len(docs) - len(new)
-                new = self.pipeline.process(new) if new else new
-                result = self.store.add_documents(new, batch.cursor)
-                report.stored += result.stored
-                report.existing += result.existing
-                report.near_duplicates += sum(1 for d in new if d.duplicate_of is not None)
-                report.reposts += sum(1 for d in new if d.repost_of is not None)
-                if self.on_batch is not None and new:
-                    self.on_batch(new)
-                batches += 1
-                if self.index_every and batches % self.index_every == 0:
-                    report.indexed += self._index(report)
-                if self.on_progress is not None:
-                    self.on_progress(source, batch.read)
+        writer = _Writer(self, report) if self.open_writer is not None else None
+        try:
+            for source in sources:
+                cursor = self.store.get_cursor(source.key) if self.resume else None
+                for batch in source.batches(self.batch_size, cursor):
+                    report.read += batch.read
+                    report.rejected += len(batch.rejections)
+                    if self.on_reject is not None:
+                        for rejection in batch.rejections:
+                            self.on_reject(source, rejection)
+                    docs, repeated = _first_of_each_key(batch.documents)
+                    known = self.store.existing_keys([d.key for d in docs]) if docs else set()
+                    new = [d for d in docs if d.key not in known]
+                    report.existing += repeated + len(docs) - len(new)
+                    new = self.pipeline.process(new) if new else new
+                    if writer is not None:
+                        writer.put(new, batch.cursor)
+                    else:
+                        self._commit(self.store, report, new, batch.cursor)
+                    if self.on_progress is not None:
+                        self.on_progress(source, batch.read)
+        finally:
+            if writer is not None:
+                writer.close()
         report.indexed += self.catch_up_index(report)
         report.seconds = time.perf_counter() - start
         report.stage_seconds = dict(self.pipeline.timings)
         return report
+
+    def _commit(
+        self, store: Store, report: IngestReport, new: list[Document], cursor: Cursor | None
+    ) -> None:
+        result = store.add_documents(new, cursor)
+        report.stored += result.stored
+        report.existing += result.existing
+        report.near_duplicates += sum(1 for d in new if d.duplicate_of is not None)
+        report.reposts += sum(1 for d in new if d.repost_of is not None)
+        if self.on_batch is not None and new:
+            self.on_batch(new)
+        report.batches += 1
+        if self.index_every and report.batches % self.index_every == 0:
+            report.indexed += self._index(report, store)
 
     def catch_up_index(self, report: IngestReport | None = None) -> int:
         """Index everything stored but not yet searchable."""
@@ -139,9 +170,54 @@ class Ingestor:
             if n == 0:
                 return total
 
-    def _index(self, report: IngestReport | None) -> int:
+    def _index(self, report: IngestReport | None, store: Store | None = None) -> int:
         start = time.perf_counter()
-        n = self.store.index_pending(50_000)
+        n = (store or self.store).index_pending(50_000)
         if report is not None:
             report.index_seconds += time.perf_counter() - start
         return n
+
+
+class _Writer:
+    """Commits batches (and indexes them) on its own store connection in a thread."""
+
+    def __init__(self, ingestor: Ingestor, report: IngestReport) -> None:
+        assert ingestor.open_writer is not None
+        self._ingestor = ingestor
+        self._report = report
+        self._part = IngestReport()  # this thread's counts, merged into report on close
+        self._queue: queue.Queue[tuple[list[Document], Cursor | None] | None] = queue.Queue(2)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._loop, name="yuqing-writer", daemon=True)
+        self._thread.start()
+
+    def _loop(self) -> None:
+        store: Store | None = None
+        try:
+            open_writer = self._ingestor.open_writer
+            assert open_writer is not None
+            store = open_writer()
+            while (item := self._queue.get()) is not None:
+                self._ingestor._commit(store, self._part, *item)
+        except BaseException as exc:  # handed to the main thread
+            self._error = exc
+            while self._queue.get() is not None:  # unblock the producer until it closes
+                pass
+        finally:
+            if store is not None:
+                store.close()
+
+    def put(self, docs: list[Document], cursor: Cursor | None) -> None:
+        self._raise()
+        self._queue.put((docs, cursor))
+
+    def close(self) -> None:
+        self._queue.put(None)
+        self._thread.join()
+        self._report.merge(self._part)
+        self._raise()
+
+    def _raise(self) -> None:
+        if self._error is not None:
+            error, self._error = self._error, None
+            raise error
