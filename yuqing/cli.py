@@ -302,11 +302,9 @@ def analyze(
     from yuqing.runtime.factory import build_pipeline
 
     settings = state.settings()
-    if events:
-        raise UsageError("--events needs the event clustering of issue 4, which has not landed yet")
     mapping = ColumnMapping.from_options(text_column, id_column, time_column, column or [])
     opened = _sources([input], settings, kind, mapping, source)
-    pipeline = build_pipeline(settings, analysis=True)
+    pipeline = build_pipeline(settings, analysis=True, events=events)
     with (
         RejectReporter(rejects, several_sources=False) as reporter,
         progress_bar("分析", _line_total(opened), enabled=progress) as bar,
@@ -388,6 +386,22 @@ def db_migrate() -> None:
     finally:
         store.close()
     print(f"{settings.store}: schema version {version}")
+
+
+# ---------------------------------------------------------------- run
+@app.command("run")
+def run_monitor(
+    config: Annotated[
+        Path, typer.Argument(help="The yuqing.toml with [run], [monitor] and [alerts].")
+    ],
+    once: Annotated[bool, typer.Option("--once", help="Poll the sources once and exit.")] = False,
+) -> None:
+    """Run continuously: poll sources, analyse, cluster events, raise and deliver alerts."""
+    from yuqing.runtime.run import run_command
+
+    code = run_command(config, once=once)
+    if code:
+        raise typer.Exit(code)
 
 
 # ---------------------------------------------------------------- demo, train, eval

@@ -7,8 +7,10 @@ Nested sections map to environment variables with a double underscore:
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -27,9 +29,119 @@ class DedupSettings(BaseModel):
     shingle: int = Field(2, ge=1, le=8, description="character n-gram size of shingles")
     num_perm: int = Field(128, ge=16, le=256, description="MinHash permutations")
     bands: int = Field(32, ge=2, description="LSH bands (num_perm must divide by it)")
-    jaccard: float = Field(0.4, gt=0, le=1, description="verified shingle Jaccard for a near-duplicate")
+    jaccard: float = Field(
+        0.4, gt=0, le=1, description="verified shingle Jaccard for a near-duplicate"
+    )
     window_days: float = Field(30, gt=0, description="lookback window of the near-duplicate index")
     max_entries: int = Field(200_000, ge=1000, description="most posts kept in the index")
+
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)\s*$")
+_DURATION_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 604800.0}
+
+
+def parse_duration(value: str | int | float, where: str = "duration") -> timedelta:
+    """A duration such as ``"30s"``, ``"5m"``, ``"1h"``, ``"2d"`` (or a number of seconds).
+
+    Raises ConfigError naming ``where`` when the text is not a positive duration.
+    """
+    if isinstance(value, bool):
+        raise ConfigError(f'{where}: expected a duration such as "30s", "5m", "1h", got {value!r}')
+    if isinstance(value, int | float):
+        seconds = float(value)
+    else:
+        match = _DURATION.match(str(value))
+        if match is None:
+            raise ConfigError(
+                f"{where}: {value!r} is not a duration; write a number and a unit "
+                '(ms, s, m, h, d, w), e.g. "30s", "5m", "1h", "2d"'
+            )
+        seconds = float(match.group(1)) * _DURATION_UNITS[match.group(2)]
+    if seconds <= 0:
+        raise ConfigError(f"{where}: a duration must be positive, got {value!r}")
+    return timedelta(seconds=seconds)
+
+
+class MonitorSettings(BaseModel):
+    """``[monitor]``: the monitoring rules (监测规则), each a ``[[monitor.rules]]`` table."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    rules: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="[[monitor.rules]] tables: id, name, query, triggers, severity, cooldown, "
+        "channels (checked by yuqing.alerts.rules_config; see docs/monitoring.md)",
+    )
+    cooldown: str = Field(
+        "30m", description="cooldown of a rule that names none (one alert per rule and event)"
+    )
+    recent_alerts: int = Field(
+        1000, ge=1, description="alerts kept in memory for the recent-alerts list"
+    )
+
+    @field_validator("cooldown")
+    @classmethod
+    def _cooldown(cls, value: str) -> str:
+        _check_duration(value, "monitor.cooldown")
+        return value
+
+
+class AlertsSettings(BaseModel):
+    """``[alerts]``: where alerts go (``[[alerts.channels]]``) and how (``[alerts.delivery]``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    channels: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="[[alerts.channels]] tables: name, kind (webhook, email, dingtalk, wecom, log) "
+        "and the kind's keys (docs/alerts.md)",
+    )
+    delivery: dict[str, Any] = Field(
+        default_factory=dict,
+        description="[alerts.delivery]: attempts, base_delay, multiplier, max_delay, jitter, "
+        "workers, max_pending, log (docs/alerts.md)",
+    )
+
+
+class RunSettings(BaseModel):
+    """``[run]``: what ``yuqing run`` polls and how often."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    sources: list[str] = Field(
+        default_factory=list,
+        description="files, globs (re-expanded each poll) or feed/page URLs polled by `yuqing run`",
+    )
+    poll_interval: str = Field("30s", description='wait between polls, e.g. "30s", "5m"')
+    analysis: bool = Field(
+        True, description="run sentiment, emotion, risk and regions in `yuqing run`"
+    )
+    events: bool = Field(
+        True,
+        description="cluster posts into events in `yuqing run` (when the events stage is installed)",
+    )
+
+    @field_validator("sources", mode="before")
+    @classmethod
+    def _one_source(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
+
+    @field_validator("poll_interval")
+    @classmethod
+    def _interval(cls, value: str) -> str:
+        _check_duration(value, "run.poll_interval")
+        return value
+
+    @property
+    def poll_seconds(self) -> float:
+        return parse_duration(self.poll_interval, "run.poll_interval").total_seconds()
+
+
+def _check_duration(value: str, where: str) -> None:
+    try:
+        parse_duration(value, where)
+    except ConfigError as exc:
+        raise ValueError(str(exc)) from exc
 
 
 class Settings(BaseModel):
@@ -42,9 +154,14 @@ class Settings(BaseModel):
     batch_size: int = Field(2000, ge=1, description="records per pipeline batch / transaction")
     max_record_bytes: int = Field(1 << 20, ge=1, description="larger records are rejected")
     max_analysis_chars: int = Field(2000, ge=50, description="analysis reads this many characters")
-    user_dict: str | None = Field(None, description="jieba user dictionary file (word [freq] [tag])")
+    user_dict: str | None = Field(
+        None, description="jieba user dictionary file (word [freq] [tag])"
+    )
     public_url: str = Field("http://127.0.0.1:8000", description="base of links in briefings")
     dedup: DedupSettings = Field(default_factory=DedupSettings)  # type: ignore[arg-type]
+    monitor: MonitorSettings = Field(default_factory=MonitorSettings)  # type: ignore[arg-type]
+    alerts: AlertsSettings = Field(default_factory=AlertsSettings)
+    run: RunSettings = Field(default_factory=RunSettings)  # type: ignore[arg-type]
 
     @field_validator("timezone")
     @classmethod
@@ -113,4 +230,6 @@ def load_settings(
         problems = "; ".join(
             f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
         )
-        raise ConfigError(f"invalid settings ({path if path.is_file() else 'defaults'}): {problems}") from exc
+        raise ConfigError(
+            f"invalid settings ({path if path.is_file() else 'defaults'}): {problems}"
+        ) from exc

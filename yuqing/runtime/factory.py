@@ -20,11 +20,16 @@ def foundation_stages(settings: Settings) -> list[Stage]:
     ]
 
 
-def build_pipeline(settings: Settings, *, analysis: bool = True) -> Pipeline:
-    """The ingest/analyze pipeline; ``analysis`` adds sentiment, emotion, risk and regions."""
+def build_pipeline(settings: Settings, *, analysis: bool = True, events: bool = False) -> Pipeline:
+    """The ingest/analyze pipeline; ``analysis`` adds sentiment, emotion, risk and regions,
+    ``events`` the online event clustering (it reads the analysis fields when present)."""
     stages = foundation_stages(settings)
     if analysis:
         from yuqing.analysis.analyzer import Analyzer
 
         stages.append(Analyzer(max_chars=settings.max_analysis_chars))
+    if events:
+        from yuqing.events.cluster import EventClusterer
+
+        stages.append(EventClusterer())
     return Pipeline(stages)

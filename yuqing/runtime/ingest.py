@@ -56,7 +56,7 @@ class IngestReport:
 
 RejectHandler = Callable[[Source, Rejection], None]
 ProgressHandler = Callable[[Source, int], None]
-BatchHandler = Callable[[Sequence[Document]], None]
+BatchHandler = Callable[[Sequence[Document]], object]
 
 
 def _first_of_each_key(docs: Sequence[Document]) -> tuple[list[Document], int]:
