@@ -46,7 +46,7 @@ def test_rumor_type(assessor: RiskAssessor) -> None:
         fear=0.8,
     )
     assert risk["type"] == "rumor" and risk["rumor"] == 0.87
-    assert risk["reasons"][:3] == ["谣言嫌疑 0.870 ≥ 阈值 0.50", "网传", "千万别"]
+    assert risk["reasons"][:3] == ["谣言嫌疑 0.870 ≥ 阈值 0.60", "网传", "千万别"]
 
 
 def test_group_incident_wins_a_tie_only_when_at_least_the_rumor(assessor: RiskAssessor) -> None:

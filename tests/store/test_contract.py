@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from tests.store.conftest import ContractStore
 from yuqing.errors import StoreError, UsageError
 from yuqing.models import Cursor, Document, RepostHop, SearchHit
+from yuqing.store.base import Store
 
 T0 = datetime(2024, 5, 1, 8, 0, tzinfo=UTC)
 
@@ -24,7 +24,7 @@ def doc(id: str, text: str, *, source: str = "weibo", minutes: int = 0, **kw: ob
     return made
 
 
-def indexed(store: ContractStore, *docs: Document) -> None:
+def indexed(store: Store, *docs: Document) -> None:
     store.add_documents(docs)
     while store.index_pending():
         pass
@@ -69,7 +69,7 @@ def full_document() -> Document:
     )
 
 
-def test_round_trip_of_every_field(store: ContractStore) -> None:
+def test_round_trip_of_every_field(store: Store) -> None:
     original = full_document()
     assert store.add_documents([original]).stored == 1
     back = store.get_document("weibo", "a1")
@@ -83,7 +83,7 @@ def test_round_trip_of_every_field(store: ContractStore) -> None:
     assert isinstance(back.keywords[0], tuple)
 
 
-def test_round_trip_of_a_minimal_document(store: ContractStore) -> None:
+def test_round_trip_of_a_minimal_document(store: Store) -> None:
     store.add_documents([Document(id="m", source="s", text="只有文字")])
     back = store.get_document("s", "m")
     assert back is not None
@@ -93,7 +93,7 @@ def test_round_trip_of_a_minimal_document(store: ContractStore) -> None:
     assert store.get_document("s", "missing") is None
 
 
-def test_add_is_idempotent_by_source_and_id(store: ContractStore) -> None:
+def test_add_is_idempotent_by_source_and_id(store: Store) -> None:
     docs = [doc(str(i), f"第{i}条") for i in range(5)]
     assert (r := store.add_documents(docs)).stored == 5 and r.existing == 0
     again = store.add_documents(docs)
@@ -109,20 +109,20 @@ def test_add_is_idempotent_by_source_and_id(store: ContractStore) -> None:
     }
 
 
-def test_repeated_key_inside_one_batch_is_stored_once(store: ContractStore) -> None:
+def test_repeated_key_inside_one_batch_is_stored_once(store: Store) -> None:
     result = store.add_documents([doc("x", "一"), doc("x", "二")])
     assert (result.stored, result.existing) == (1, 1)
     stored = store.get_document("weibo", "x")
     assert stored is not None and stored.text == "一"
 
 
-def test_existing_keys_handles_many_keys(store: ContractStore) -> None:
+def test_existing_keys_handles_many_keys(store: Store) -> None:
     store.add_documents([doc(str(i), "文") for i in range(0, 2000, 2)])
     keys = [("weibo", str(i)) for i in range(2000)]
     assert len(store.existing_keys(keys)) == 1000
 
 
-def test_cursor_is_saved_with_the_batch(store: ContractStore) -> None:
+def test_cursor_is_saved_with_the_batch(store: Store) -> None:
     assert store.get_cursor("/data/a.jsonl") is None
     store.add_documents([doc("1", "一")], Cursor("/data/a.jsonl", 120, 3, "fp"))
     assert store.get_cursor("/data/a.jsonl") == Cursor("/data/a.jsonl", 120, 3, "fp")
@@ -130,7 +130,7 @@ def test_cursor_is_saved_with_the_batch(store: ContractStore) -> None:
     assert store.get_cursor("/data/a.jsonl") == Cursor("/data/a.jsonl", 240, 6, "fp")
 
 
-def test_failed_batch_stores_neither_rows_nor_cursor(store: ContractStore) -> None:
+def test_failed_batch_stores_neither_rows_nor_cursor(store: Store) -> None:
     broken = doc("3", "三")
     broken.text = None  # type: ignore[assignment]  # violates NOT NULL mid-transaction
     with pytest.raises(StoreError):
@@ -139,13 +139,13 @@ def test_failed_batch_stores_neither_rows_nor_cursor(store: ContractStore) -> No
     assert store.get_cursor("k") is None
 
 
-def test_naive_datetime_is_refused(store: ContractStore) -> None:
+def test_naive_datetime_is_refused(store: Store) -> None:
     bad = Document(id="n", source="s", text="t", published_at=datetime(2024, 1, 1))  # noqa: DTZ001
     with pytest.raises(StoreError, match="no time zone"):
         store.add_documents([bad])
 
 
-def test_duplicates_are_counted_on_the_original(store: ContractStore) -> None:
+def test_duplicates_are_counted_on_the_original(store: Store) -> None:
     store.add_documents([doc("orig", "同一段话")])
     copy = doc("copy", "同一段话", duplicate_of="orig")
     store.add_documents([copy])
@@ -183,7 +183,7 @@ def ids(hits: list[SearchHit]) -> list[str]:
     return [hit.id for hit in hits]
 
 
-def test_two_character_queries_find_their_posts(store: ContractStore) -> None:
+def test_two_character_queries_find_their_posts(store: Store) -> None:
     indexed(store, *HOTEL)
     assert ids(store.search("酒店")) == ["h6", "h1"]  # newest first; title is searched
     assert ids(store.search("武汉")) == ["h3", "h2"]  # 武汉 matches 武汉大学; not 武，汉
@@ -193,7 +193,7 @@ def test_two_character_queries_find_their_posts(store: ContractStore) -> None:
     assert hit.published_at == T0 + timedelta(minutes=2)
 
 
-def test_substrings_of_any_length(store: ContractStore) -> None:
+def test_substrings_of_any_length(store: Store) -> None:
     indexed(store, *HOTEL)
     assert ids(store.search("汉大")) == ["h2"]
     assert ids(store.search("武汉大学的樱花")) == ["h2"]
@@ -207,7 +207,7 @@ def test_substrings_of_any_length(store: ContractStore) -> None:
     assert ids(store.search("差了，房间")) == ["h1"]
 
 
-def test_latin_words_and_mixed_terms(store: ContractStore) -> None:
+def test_latin_words_and_mixed_terms(store: Store) -> None:
     indexed(store, *HOTEL)
     assert ids(store.search("iphone")) == ["h5"]
     assert ids(store.search("IPHONE 15")) == ["h5"]
@@ -217,13 +217,13 @@ def test_latin_words_and_mixed_terms(store: ContractStore) -> None:
     assert ids(store.search("android")) == []
 
 
-def test_search_does_not_match_across_fields(store: ContractStore) -> None:
+def test_search_does_not_match_across_fields(store: Store) -> None:
     indexed(store, doc("f", "我去了武", title="汉口"))
     assert store.search("武汉") == []
     assert ids(store.search("汉口")) == ["f"]
 
 
-def test_time_range_source_filter_and_limit(store: ContractStore) -> None:
+def test_time_range_source_filter_and_limit(store: Store) -> None:
     indexed(store, *HOTEL)
     t = T0 + timedelta(minutes=2)
     assert ids(store.search("武汉", since=t + timedelta(seconds=1))) == ["h3"]
@@ -261,7 +261,7 @@ def test_time_range_source_filter_and_limit(store: ContractStore) -> None:
         "'; DROP TABLE documents",
     ],
 )
-def test_fts_syntax_in_queries_never_breaks_search(store: ContractStore, junk: str) -> None:
+def test_fts_syntax_in_queries_never_breaks_search(store: Store, junk: str) -> None:
     indexed(store, *HOTEL, doc("j", "AND OR NOT NEAR 都是英文单词"))
     try:
         hits = store.search(junk)
@@ -273,7 +273,7 @@ def test_fts_syntax_in_queries_never_breaks_search(store: ContractStore, junk: s
     assert store.stats().documents == len(HOTEL) + 1
 
 
-def test_syntax_words_are_searched_as_text(store: ContractStore) -> None:
+def test_syntax_words_are_searched_as_text(store: Store) -> None:
     indexed(store, *HOTEL, doc("j", "AND OR NOT NEAR 都是英文单词"))
     assert ids(store.search("AND")) == ["j"]
     assert ids(store.search("NEAR OR")) == ["j"]
@@ -283,7 +283,7 @@ def test_syntax_words_are_searched_as_text(store: ContractStore) -> None:
         store.search("  ")
 
 
-def test_index_pending_catches_up(store: ContractStore) -> None:
+def test_index_pending_catches_up(store: Store) -> None:
     store.add_documents([doc(str(i), f"酒店第{i}条") for i in range(25)])
     assert store.search("酒店") == []  # writes do not index
     assert store.stats().indexed == 0
@@ -295,7 +295,7 @@ def test_index_pending_catches_up(store: ContractStore) -> None:
     assert ids(store.search("新的")) == ["new"]
 
 
-def test_recent_documents_newest_last(store: ContractStore) -> None:
+def test_recent_documents_newest_last(store: Store) -> None:
     store.add_documents([doc(str(i), "文", minutes=i) for i in range(10)])
     recent = list(store.recent_documents(T0 + timedelta(minutes=5), limit=3))
     assert [d.id for d in recent] == ["7", "8", "9"]
@@ -306,7 +306,7 @@ def test_recent_documents_newest_last(store: ContractStore) -> None:
     assert "old" in {d.id for d in store.recent_documents(since, limit=100)}
 
 
-def test_stats(store: ContractStore) -> None:
+def test_stats(store: Store) -> None:
     empty = store.stats()
     assert (empty.documents, empty.first_published, empty.sources) == (0, None, {})
     assert empty.schema_version >= 2

@@ -9,13 +9,13 @@ is hashed once. Models load lazily, once per process.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from yuqing.analysis.emotion import EmotionModel
 from yuqing.analysis.regions import RegionFinder
 from yuqing.analysis.risk import RiskAssessor
 from yuqing.analysis.rumor import RumorModel
 from yuqing.analysis.sentiment import SentimentModel
+from yuqing.errors import ModelError
 from yuqing.models import Document
 
 _REPOST_MARK = "//@"
@@ -82,23 +82,24 @@ class Analyzer:
         s_model, e_model, r_model = self.sentiment.model, self.emotion.model, self.rumor.model
         featurizer = s_model.featurizer
         norms = [featurizer.prepare(t) for t in texts]
-        features = featurizer.transform_normalized(norms)
-
-        def shared(model: Any) -> Any:
-            if model.config == s_model.config:
-                return features
-            return model.featurizer.transform_normalized(norms)
-
+        features, trace = featurizer.transform_traced(norms)
+        for model in (e_model, r_model):  # trained with one feature config: hash once
+            if model.config != s_model.config:
+                raise ModelError(
+                    f"the {model.task} model was trained with other features than the "
+                    "sentiment model; retrain both with `yuqing train`"
+                )
         k = self.explain_k
-        sentiments = self.sentiment.predict_features(texts, norms, features, k)
-        emotions = self.emotion.predict_features(texts, norms, shared(e_model), k)
+        sentiments = self.sentiment.predict_features(texts, norms, features, k, trace)
+        emotions = self.emotion.predict_features(texts, norms, features, k, trace)
         rumors = self.rumor.predict_features(
             texts,
             norms,
-            shared(r_model),
+            features,
             [d.author_followers for d in docs],
             [d.author_verified for d in docs],
             k,
+            trace,
         )
         version = self.version
         for doc, s, e, r in zip(docs, sentiments, emotions, rumors, strict=True):
