@@ -260,3 +260,24 @@ def test_kill_9_loses_nothing_and_rerun_completes(workdir: Path) -> None:
         assert store.stats().documents == n  # completed, no duplicates (ids are unique per source)
     finally:
         store.close()
+
+
+def test_analyze_events_groups_one_story(workdir: Path) -> None:
+    story = [
+        "鄞州实验中学食堂被曝使用过期食材，多名学生腹痛就医",
+        "鄞州实验中学食堂过期食材事件，家长要求公开采购记录",
+        "鄞州实验中学食堂使用过期食材，教育局成立调查组",
+    ]
+    other = "杭州西湖断桥今天游客很多，周末出行注意安全"
+    records = [
+        {"id": f"s{i}", "text": t, "published_at": f"2026-11-20 {8 + i:02d}:00"}
+        for i, t in enumerate(story)
+    ]
+    records.append({"id": "o", "text": other, "published_at": "2026-11-20 09:30"})
+    write_jsonl(workdir / "ev.jsonl", records)
+    res = run(["analyze", "ev.jsonl", "--events"], workdir)
+    assert res.returncode == 0, res.stderr
+    out = {o["id"]: o for o in map(json.loads, res.stdout.splitlines())}
+    events = {out[f"s{i}"]["event_id"] for i in range(3)}
+    assert len(events) == 1 and None not in events
+    assert out["o"]["event_id"] not in events
