@@ -7,6 +7,7 @@ import random
 import unicodedata
 from datetime import UTC, datetime, timedelta
 
+import numpy as np
 import opencc
 import pytest
 from hypothesis import given, settings
@@ -15,6 +16,7 @@ from hypothesis import strategies as st
 from yuqing.errors import ConfigError
 from yuqing.models import Document
 from yuqing.pipeline.dedup import Deduplicator, content_hash
+from yuqing.pipeline.dedup_index import BandTable
 from yuqing.pipeline.minhash import MinHasher, jaccard, shingle_set
 from yuqing.settings import DedupSettings
 
@@ -202,7 +204,26 @@ def test_index_is_bounded_by_max_entries() -> None:
     dedup.process([first_again, last_again])
     assert first_again.duplicate_of is None
     assert last_again.duplicate_of == "1499"
-    assert len(dedup.index._buckets) <= 1000 * bounded.bands + 64
+    table = dedup.index.table
+    table.scan(dedup.index.head)
+    assert table.live_at_scan <= 1000 * (bounded.bands + 1)  # band keys + exact key
+    assert table.dropped < 0.005 * 1500 * bounded.bands  # a rare lost band, never a post
+
+
+def test_table_memory_stays_flat_past_max_entries() -> None:
+    bounded = SETTINGS.model_copy(update={"max_entries": 1000})
+    dedup = Deduplicator(bounded)
+    texts = random_posts(6000, seed=11)
+    sizes = []
+    for lo in range(0, 6000, 500):
+        dedup.process([doc(i, t, i) for i, t in enumerate(texts[lo : lo + 500], start=lo)])
+        sizes.append(dedup.index.table.slots)
+    assert dedup.indexed == 1000
+    assert sizes[-1] == sizes[len(sizes) // 2]  # no growth once the ring is full
+    assert sizes[-1] <= 1000 * (bounded.bands + 1) / 0.5
+    late = doc("late", texts[-1], 9000)
+    dedup.process([late])
+    assert late.duplicate_of == "5999"
 
 
 def test_warm_after_restart_gives_the_same_results() -> None:
@@ -233,3 +254,31 @@ def test_minhash_estimates_jaccard_and_short_texts_have_one_shingle() -> None:
     assert shingle_set("好", 2) == {"好"}
     values, starts = hasher.shingle_values(["好", "好的"])
     assert list(starts) == [0, 1] and values[0] != values[1]
+
+
+def test_band_table_keeps_keys_through_growth_rescans_and_eviction() -> None:
+    rng = np.random.default_rng(5)
+    keys = (rng.integers(0, 2**32, 60_000, dtype=np.uint64) | np.uint64(1)).astype(np.uint32)
+    keys = rng.permutation(np.unique(keys))  # (hash values: in no particular order)
+    table = BandTable(max_keys=keys.size, buckets=64)  # grows by splitting many times
+    for lo in range(0, keys.size, 5000):
+        part = keys[lo : lo + 5000]
+        seq, pos = table.lookup(part)
+        assert (seq == -1).all()
+        table.write(part, np.arange(lo, lo + part.size, dtype=np.int64), pos, 0, lo + part.size)
+    seq, pos = table.lookup(keys)
+    found = seq >= 0
+    assert found.mean() > 0.999  # a rare key whose two buckets were full is dropped
+    assert (seq[found] == np.arange(keys.size)[found]).all()
+    assert found.sum() + table.dropped == keys.size
+    head = keys.size // 2  # evict the older half: its slots are cleared and rebased
+    table.scan(head)
+    assert table.base == head and table.live_at_scan == (seq >= head).sum()
+    again, _ = table.lookup(keys)
+    assert (again[seq >= head] == seq[seq >= head]).all()
+    assert (again[(seq >= 0) & (seq < head)] == -1).all()
+    newer = keys[:10]  # newest writer wins
+    table.write(
+        newer, np.full(10, keys.size, dtype=np.int64), table.lookup(newer)[1], head, keys.size + 1
+    )
+    assert (table.lookup(newer)[0] == keys.size).all()

@@ -13,6 +13,7 @@ code points inside the hash, so it never equals a real ``k``-gram).
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Sequence
 
 import numpy as np
@@ -77,19 +78,20 @@ class MinHasher:
             return np.empty((0, self.num_perm), dtype=np.uint32)
         values, starts = self.shingle_values(texts)
         x = ((values * _MIX) >> _SHIFT32).astype(np.uint32)  # 32-bit hash of each shingle
-        sig = np.empty((len(texts), self.num_perm), dtype=np.uint32)
+        by_perm = np.empty((self.num_perm, len(texts)), dtype=np.uint32)  # rows written whole
         h = np.empty_like(x)
         for i in range(self.num_perm):
             np.multiply(x, self._a[i], out=h)
             h += self._b[i]
-            sig[:, i] = np.minimum.reduceat(h, starts)
-        return sig
+            np.minimum.reduceat(h, starts, out=by_perm[i])
+        return by_perm.T
 
 
 class Banding:
-    """Cuts signatures into ``bands`` bands of ``rows`` values, one 64-bit key per band.
+    """Cuts signatures into ``bands`` bands of ``rows`` values, one 32-bit key per band.
 
-    The band number is mixed into its key, so all bands can share one bucket table.
+    Each band's rows are combined into a 64-bit value (band number mixed in, so all bands
+    share one table) whose top 32 bits are the key.
     """
 
     def __init__(self, num_perm: int, bands: int, seed: int = 0xBA_4D) -> None:
@@ -101,19 +103,31 @@ class Banding:
         self._mult = rng.integers(1, 2**63, self.rows, dtype=np.uint64) | U64(1)
         self._salt = rng.integers(0, 2**63, bands, dtype=np.uint64)
 
-    def keys(self, sig: Signatures) -> list[list[int]]:
-        """Band keys per signature row, as Python ints (hashable bucket keys)."""
-        cube = sig.reshape(sig.shape[0], self.bands, self.rows).astype(np.uint64)
-        keys = (cube * self._mult).sum(axis=2, dtype=np.uint64) + self._salt
-        keys >>= U64(4)  # 60-bit keys: 4 bytes smaller as Python ints, collisions still rare
-        result: list[list[int]] = keys.tolist()
-        return result
+    def keys(self, sig: Signatures) -> npt.NDArray[np.uint32]:
+        """Band keys, shape ``(len(sig), bands)``: 32-bit, odd (0 marks an empty table slot).
+
+        32 bits are plenty: a chance match only adds a candidate, and every candidate is
+        verified by exact Jaccard.
+        """
+        by_perm = np.ascontiguousarray(sig.T).reshape(self.bands, self.rows, sig.shape[0])
+        keys = by_perm[:, 0].astype(np.uint64) * self._mult[0]
+        for j in range(1, self.rows):  # (explicit: a sum over a length-4 axis is slow)
+            keys += by_perm[:, j].astype(np.uint64) * self._mult[j]
+        keys += self._salt[:, None]
+        return key32(keys).T
+
+
+def key32(keys: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint32]:
+    """The top 32 bits of well-mixed 64-bit keys, made odd (0 stays free for "empty")."""
+    return ((keys >> _SHIFT32) | U64(1)).astype(np.uint32)
 
 
 def shingle_set(text: str, k: int) -> set[str]:
     """The character ``k``-gram set of ``text``; a text shorter than ``k`` is one shingle."""
     if len(text) < k:
         return {text} if text else set()
+    if k == 2:  # the default: pairs of neighbours, built in C
+        return set(map(operator.add, text, text[1:]))
     return {text[i : i + k] for i in range(len(text) - k + 1)}
 
 
