@@ -11,6 +11,7 @@ from __future__ import annotations
 import gzip
 import math
 import re
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from functools import cache
 from importlib import resources
@@ -20,6 +21,7 @@ from pathlib import Path
 from yuqing.errors import ConfigError, ModelError
 from yuqing.models import Document
 from yuqing.pipeline.segment import load_stopwords
+from yuqing.pipeline.token_cache import TokenCache
 
 __all__ = ["IdfTable", "KeywordExtractor"]
 
@@ -138,30 +140,20 @@ class KeywordExtractor:
         self.idf = idf if idf is not None else IdfTable.default()
         self.top_k = top_k
         self._stop = load_stopwords()
-        self._weights: dict[str, float] = {}  # token -> idf, 0.0 when never a keyword
+        self._weights = TokenCache(
+            self._weight, _CACHE_SIZE
+        )  # token -> idf, 0.0 when never a keyword
 
     def _weight(self, token: str) -> float:
-        if len(self._weights) >= _CACHE_SIZE:
-            self._weights.clear()
-        weight = 0.0
-        if token not in self._stop and is_keyword_candidate(token):
-            weight = self.idf.idf(token)
-        self._weights[token] = weight
-        return weight
+        """idf of a keyword candidate, 0.0 for tokens that are never keywords."""
+        if token in self._stop or not is_keyword_candidate(token):
+            return 0.0
+        return self.idf.idf(token)
 
     def extract(self, tokens: Sequence[str]) -> list[tuple[str, float]]:
         """The keywords of one token list, as ``[(token, weight)]``."""
-        counts: dict[str, int] = {}
-        for token in tokens:
-            counts[token] = counts.get(token, 0) + 1
         weights = self._weights
-        scored: list[tuple[str, float]] = []
-        for token, count in counts.items():
-            weight = weights.get(token)
-            if weight is None:
-                weight = self._weight(token)
-            if weight:
-                scored.append((token, count * weight))
+        scored = [(t, n * w) for t, n in Counter(tokens).items() if (w := weights[t])]
         if not scored:
             return []
         scored.sort(key=itemgetter(1), reverse=True)  # stable: ties keep first occurrence

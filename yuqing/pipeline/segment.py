@@ -19,6 +19,7 @@ import rjieba
 from yuqing.errors import ConfigError
 from yuqing.models import Document
 from yuqing.pipeline.normalize import normalize_text
+from yuqing.pipeline.token_cache import TokenCache
 
 __all__ = ["Segmenter", "load_stopwords", "read_user_dict"]
 
@@ -96,6 +97,7 @@ class Segmenter:
         self.stopwords = stopwords
         self._stop = load_stopwords() if stopwords else frozenset()
         self._jieba = cast(_Jieba, rjieba.Jieba())
+        self._keep = TokenCache(self._decide)
         if self.user_dict is not None:
             for word, freq, tag in read_user_dict(self.user_dict):
                 self._jieba.add_word(word, freq, tag)
@@ -103,12 +105,12 @@ class Segmenter:
     def cut(self, text: str) -> list[str]:
         """The words of ``text`` (expected normalized), without punctuation, whitespace
         and (by default) stopwords, in order; repeats are kept."""
-        stop = self._stop
-        return [
-            token
-            for token in self._jieba.cut(text)
-            if token not in stop and (token.isalnum() or _HAS_WORD_CHAR.search(token))
-        ]
+        keep = self._keep
+        return [token for token in self._jieba.cut(text) if keep[token]]
+
+    def _decide(self, token: str) -> bool:
+        """Whether ``token`` is a word worth keeping (cached per distinct token)."""
+        return token not in self._stop and bool(token.isalnum() or _HAS_WORD_CHAR.search(token))
 
     def process(self, batch: Sequence[Document]) -> list[Document]:
         for doc in batch:
