@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -154,3 +155,72 @@ def test_any_text_gets_a_defined_result(text: str) -> None:
     (r,) = RumorModel().predict([text], author_followers=[None], author_verified=[None])
     assert 0.0 <= r.probability <= 1.0
     assert all(isinstance(w, str) and w for w in s.explain + e.explain)
+
+
+_ODD = [
+    "",
+    "   ",
+    "😀😀",
+    "[泪][泪]",
+    "不好吃[怒] 很不满意！！！！??",
+    "𠮷野家",
+    "\x00\ud7ff",
+    "x" * 3000,
+]
+
+
+def _reference_matrix(texts: list[str]) -> sp.csr_matrix:
+    """The former featurization: FeatureHasher over the names of ``tokens``."""
+    from yuqing.analysis.features import Featurizer
+
+    fz = Featurizer()
+    counts = fz._hasher.transform(fz.tokens(fz.prepare(t)) for t in texts).tocsr()
+    counts.sum_duplicates()
+    return counts
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.text(alphabet="不很好吃的差[]泪怒哈!? ab1😀，。", max_size=30), max_size=6))
+def test_vectorized_features_match_feature_hasher(texts: list[str]) -> None:
+    from yuqing.analysis.features import Featurizer
+
+    texts = texts + _ODD
+    fz = Featurizer()
+    fast = fz.transform(texts)
+    ref = _reference_matrix(texts)
+    fast.sort_indices()
+    assert np.array_equal(fast.indptr, ref.indptr)
+    assert np.array_equal(fast.indices, ref.indices)
+    logged = np.log1p(ref.data)
+    norms = np.sqrt(np.bincount(np.repeat(np.arange(len(texts)), np.diff(ref.indptr)), logged**2))
+    expected = logged / np.repeat(norms, np.diff(ref.indptr))
+    np.testing.assert_allclose(fast.data, expected, rtol=1e-6)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.text(max_size=12), min_size=1, max_size=20))
+def test_murmur_matches_sklearn(names: list[str]) -> None:
+    from sklearn.utils import murmurhash3_32
+
+    from yuqing.analysis.features import Featurizer
+
+    names = [n.replace("\n", " ") for n in names if "\n" not in n]
+    names = [n.encode("utf-8", "surrogatepass").decode("utf-8", "replace") for n in names]
+    if not names:
+        return
+    got = Featurizer().indices(names).tolist()
+    assert got == [abs(murmurhash3_32(n, 0)) % (1 << 20) for n in names]
+
+
+def test_batch_explanations_do_not_depend_on_the_batch() -> None:
+    model = load_model("sentiment")
+    texts = [ANGRY, POSITIVE, "這家餐廳的服務太差了，再也不來", "好好好好，不错不错", "😀😀", ""]
+    fz = model.featurizer
+    norms = [fz.prepare(t) for t in texts]
+    _, trace = fz.transform_traced(norms)
+    labels = model.predict(texts)
+    batch = model.explain_batch(texts, trace, labels, 3)
+    for text, label, phrases in zip(texts, labels, batch, strict=True):
+        assert phrases == model.explain(text, 3, label)
+    empty = model.explain_batch(texts, trace, [None] * len(texts), 3)
+    assert empty == [[]] * len(texts)

@@ -93,6 +93,6 @@ class EmotionModel:
                 scores = {e: (1.0 if e == "neutral" else 0.0) for e in EMOTIONS}
                 out.append(EmotionResult("neutral", scores, [], EMPTY_REASON))
                 continue
-            scores = {e: round(float(p), 4) for e, p in zip(EMOTIONS, row, strict=True)}
+            scores = dict(zip(EMOTIONS, [round(p, 4) for p in row], strict=True))
             out.append(EmotionResult(label, scores, phrases))
         return out

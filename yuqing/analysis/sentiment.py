@@ -38,8 +38,11 @@ class SentimentResult:
 
 def is_empty(norm: str) -> bool:
     """True when a normalized text has nothing to analyse (no letter, digit or emoticon)."""
-    cleaned = _URL_RE.sub("", norm)
-    return not any(ch.isalnum() for ch in cleaned) and not EMOTICON_RE.search(cleaned)
+    cleaned = _URL_RE.sub("", norm) if ("http" in norm or "www." in norm) else norm
+    for ch in cleaned:  # usually returns at the first character
+        if ch.isalnum():
+            return False
+    return not EMOTICON_RE.search(cleaned)
 
 
 class SentimentModel:
