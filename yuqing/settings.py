@@ -137,6 +137,28 @@ class RunSettings(BaseModel):
         return parse_duration(self.poll_interval, "run.poll_interval").total_seconds()
 
 
+class WebSettings(BaseModel):
+    """``[web]``: the dashboard and REST API served by ``yuqing serve``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    host: str = Field("127.0.0.1", description="address `yuqing serve` listens on")
+    port: int = Field(8000, ge=1, le=65535, description="port `yuqing serve` listens on")
+    api_tokens: list[str] = Field(
+        default_factory=list,
+        description="API tokens (`Authorization: Bearer <token>`); the API needs one when any "
+        "is set, and pushing posts always does (comma-separated in YUQING_WEB__API_TOKENS)",
+    )
+    max_push: int = Field(1000, ge=1, description="most records in one POST /api/v1/posts")
+
+    @field_validator("api_tokens", mode="before")
+    @classmethod
+    def _split_tokens(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+
 def _check_duration(value: str, where: str) -> None:
     try:
         parse_duration(value, where)
@@ -162,6 +184,7 @@ class Settings(BaseModel):
     monitor: MonitorSettings = Field(default_factory=MonitorSettings)  # type: ignore[arg-type]
     alerts: AlertsSettings = Field(default_factory=AlertsSettings)
     run: RunSettings = Field(default_factory=RunSettings)  # type: ignore[arg-type]
+    web: WebSettings = Field(default_factory=WebSettings)  # type: ignore[arg-type]
 
     @field_validator("timezone")
     @classmethod

@@ -86,6 +86,41 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX documents_unindexed ON documents (pk) WHERE indexed = 0",
         ),
     ),
+    Migration(
+        3,
+        "analysis columns and events for the dashboard",
+        (
+            # Virtual generated columns: computed from the analysis JSON on read, so the write
+            # path is unchanged and rows stored before this migration have them too; the
+            # indexes below store the computed values.
+            "ALTER TABLE documents ADD COLUMN sentiment TEXT "
+            "GENERATED ALWAYS AS (json_extract(analysis, '$.sentiment')) VIRTUAL",
+            "ALTER TABLE documents ADD COLUMN emotion TEXT "
+            "GENERATED ALWAYS AS (json_extract(analysis, '$.emotion')) VIRTUAL",
+            "ALTER TABLE documents ADD COLUMN risk_type TEXT "
+            "GENERATED ALWAYS AS (json_extract(analysis, '$.risk.type')) VIRTUAL",
+            "ALTER TABLE documents ADD COLUMN event_id TEXT "
+            "GENERATED ALWAYS AS (json_extract(analysis, '$.event_id')) VIRTUAL",
+            "CREATE INDEX documents_event ON documents (event_id, published_at) "
+            "WHERE event_id IS NOT NULL",
+            # Covers the trend queries: a time range grouped by label or source.
+            "CREATE INDEX documents_time_labels ON documents "
+            "(published_at, sentiment, emotion, risk_type, source)",
+            """CREATE TABLE events (
+                id TEXT PRIMARY KEY,
+                title TEXT NOT NULL DEFAULT '',
+                first_source TEXT NOT NULL,
+                first_id TEXT NOT NULL,
+                first_seen INTEGER NOT NULL,   -- microseconds since the epoch, UTC
+                last_seen INTEGER NOT NULL,
+                size INTEGER NOT NULL,
+                status TEXT NOT NULL,
+                data TEXT NOT NULL,            -- Event.as_dict() as JSON
+                updated_at INTEGER NOT NULL
+            )""",
+            "CREATE INDEX events_last_seen ON events (last_seen)",
+        ),
+    ),
 )
 
 LATEST = MIGRATIONS[-1].version

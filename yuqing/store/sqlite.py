@@ -22,14 +22,18 @@ from contextlib import contextmanager
 from datetime import datetime
 from functools import lru_cache
 from itertools import compress, islice
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from yuqing.errors import StoreError
 from yuqing.models import Cursor, Document, SearchHit, StoreStats
-from yuqing.store.base import AddResult
+from yuqing.store import sqlite_queries as queries
+from yuqing.store.base import AddResult, Dimension, EventOrder, EventRollup, TrendCount
 from yuqing.store.migrations import apply_migrations, current_version
 from yuqing.store.rows import COLUMNS, document_to_row, from_micros, row_to_document, to_micros
 from yuqing.store.searchtext import index_terms, query_terms, split_query
+
+if TYPE_CHECKING:
+    from yuqing.events.event import Event
 
 _NONES = (None,) * len(COLUMNS)
 _SELECT = f"SELECT {', '.join(COLUMNS)} FROM documents"
@@ -301,6 +305,62 @@ class SQLiteStore:
             schema_version=version,
             extra={"cursors": cursors, "path": self.path},
         )
+
+    # -- dashboard and API reads (queries in yuqing.store.sqlite_queries) -----------------
+
+    def upsert_events(self, events: Sequence[Event]) -> int:
+        """Insert or update the clusterer's events by id, in one transaction."""
+        with self._transaction("saving events") as conn:
+            return queries.upsert_events(conn, events)
+
+    def trend_counts(
+        self,
+        dimension: Dimension,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        event_id: str | None = None,
+    ) -> list[TrendCount]:
+        with self._errors(f"counting posts by {dimension}"):
+            return queries.trend_counts(self._conn, dimension, since, until, event_id)
+
+    def label_counts(
+        self,
+        dimension: Dimension,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        event_id: str | None = None,
+        limit: int = 100,
+    ) -> dict[str, int]:
+        with self._errors(f"counting posts by {dimension}"):
+            return queries.label_counts(self._conn, dimension, since, until, event_id, limit)
+
+    def event_rollups(
+        self,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        ids: Sequence[str] | None = None,
+        limit: int = 100,
+    ) -> list[EventRollup]:
+        with self._errors("adding up events"):
+            return queries.event_rollups(self._conn, since, until, ids, limit)
+
+    def event_documents(self, event_id: str, *, order: EventOrder, limit: int) -> list[Document]:
+        with self._errors(f"reading the posts of event {event_id}"):
+            return queries.event_documents(self._conn, event_id, order, limit)
+
+    def latest_documents(
+        self,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        sources: Sequence[str] = (),
+        limit: int = 20,
+    ) -> list[Document]:
+        with self._errors("reading the latest documents"):
+            return queries.latest_documents(self._conn, since, until, sources, limit)
 
 
 def _by_columns(rows: Iterator[tuple[Any, ...]]) -> dict[tuple[bool, ...], list[tuple[Any, ...]]]:

@@ -1,0 +1,155 @@
+"""The FastAPI application: ``create_app(settings)`` and ``serve(settings, host, port)``.
+
+Routes: the pages (:mod:`yuqing.web.routes_pages`), the REST API v1
+(:mod:`yuqing.web.routes_api`), static files (``/static``, with plotly.min.js served from
+the installed ``plotly`` package: no CDN), the OpenAPI schema at ``/openapi.json`` and the
+interactive docs at ``/docs``.
+
+Errors: under ``/api/`` every error is ``{"ok": false, "error": {"code", "message",
+"details"}}`` with the right status (400 bad parameters, 401/403 tokens, 404, 413, 422 an
+invalid body, 500 a failure, with no internals in the message); pages get an HTML page.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException
+
+from yuqing import __version__
+from yuqing.errors import ConfigError, StoreError, UsageError, YuqingError
+from yuqing.settings import Settings
+from yuqing.web.deps import ApiError, WebState, error_body
+
+STATIC = Path(__file__).parent / "static"
+
+
+def _plotly_js() -> Path:
+    """plotly.min.js as shipped inside the ``plotly`` wheel (found without importing it)."""
+    spec = importlib.util.find_spec("plotly")
+    if spec is None or spec.origin is None:
+        raise ConfigError("the plotly package is not installed: pip install plotly")
+    return Path(spec.origin).parent / "package_data" / "plotly.min.js"
+
+
+log = logging.getLogger("yuqing.web")
+
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "too_large",
+    422: "invalid_request",
+}
+
+
+def _is_api(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def _error(request: Request, status: int, code: str, message: str, details: Any = None) -> Response:
+    if _is_api(request):
+        return JSONResponse(error_body(code, message, details), status_code=status)
+    from yuqing.web.routes_pages import error_page
+
+    return error_page(request, status, message)
+
+
+def _install_errors(app: FastAPI) -> None:
+    @app.exception_handler(ApiError)
+    async def api_error(request: Request, exc: ApiError) -> Response:
+        return _error(request, exc.status, exc.code, exc.message, exc.details)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> Response:
+        details = jsonable_encoder(exc.errors(), custom_encoder={Exception: str})
+        for item in details:
+            item.pop("input", None)  # do not echo (possibly large) request bodies back
+            item.pop("url", None)
+        where = ", ".join(".".join(str(p) for p in e.get("loc", ())) for e in details[:5])
+        return _error(request, 422, "invalid_request", f"invalid request: {where}", details)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> Response:
+        code = _HTTP_CODES.get(exc.status_code, "http_error")
+        message = str(exc.detail) if exc.detail else code
+        if exc.status_code == 404:
+            message = f"nothing at {request.url.path}"
+        return _error(request, exc.status_code, code, message)
+
+    @app.exception_handler(UsageError)
+    async def usage(request: Request, exc: UsageError) -> Response:
+        return _error(request, 400, "bad_request", str(exc))
+
+    @app.exception_handler(StoreError)
+    async def store_error(request: Request, exc: StoreError) -> Response:
+        log.error("store error on %s: %s", request.url.path, exc)
+        return _error(request, 500, "store_error", "the store failed; see the server log")
+
+    @app.exception_handler(YuqingError)
+    async def yuqing_error(request: Request, exc: YuqingError) -> Response:
+        log.error("error on %s: %s", request.url.path, exc)
+        return _error(request, 500, "internal", str(exc))
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> Response:
+        log.exception("unexpected error on %s", request.url.path, exc_info=exc)
+        return _error(request, 500, "internal", "internal error; see the server log")
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """The web console and API over ``settings.store``; nothing is opened until a request
+    (the first one migrates the schema)."""
+    from yuqing.web import routes_api, routes_pages
+
+    app = FastAPI(
+        title="yuqing 舆情 API",
+        version=__version__,
+        description="REST API v1 of yuqing: push posts, search, events, trends, statistics. "
+        "Send `Authorization: Bearer <token>` (web.api_tokens). Errors: "
+        '`{"ok": false, "error": {"code", "message", "details"}}`.',
+        openapi_url="/openapi.json",
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.web = WebState(settings)
+    plotly_path = _plotly_js()
+    _install_errors(app)
+
+    @app.get("/static/plotly.min.js", include_in_schema=False)
+    def plotly_js() -> FileResponse:
+        return FileResponse(
+            plotly_path,
+            media_type="text/javascript",
+            headers={"Cache-Control": "public, max-age=86400"},
+        )
+
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.include_router(routes_api.router)
+    app.include_router(routes_pages.router)
+    return app
+
+
+def serve(settings: Settings, host: str | None = None, port: int | None = None) -> None:
+    """Run the app with uvicorn until interrupted (host and port default to ``[web]``)."""
+    import uvicorn
+
+    uvicorn.run(
+        create_app(settings),
+        host=host or settings.web.host,
+        port=port or settings.web.port,
+        log_level="info",
+    )
+
+
+__all__ = ["create_app", "serve"]

@@ -1,0 +1,123 @@
+"""Plotly figures (plain dicts, drawn in the browser by the local plotly.min.js).
+
+Only labels and numbers go into figures, never post text: plotly renders a few HTML-like
+tags in its strings, and post text is untrusted. Event titles appear in HTML tables instead.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from yuqing.web.i18n import EMOTION, EMOTION_COLORS, SENTIMENT, SENTIMENT_COLORS, Translator
+from yuqing.web.views import Series
+
+FONT = "Noto Sans CJK SC, Noto Sans SC, PingFang SC, Microsoft YaHei, sans-serif"
+PALETTE = ["#2f6fb3", "#e6a23c", "#3a9d5d", "#d9534f", "#8e6bb8", "#4bb3c4", "#9aa5b1"]
+SENTIMENT_ORDER = ["negative", "neutral", "positive"]
+
+
+def _layout(**extra: Any) -> dict[str, Any]:
+    layout: dict[str, Any] = {
+        "font": {"family": FONT, "size": 12, "color": "#243447"},
+        "margin": {"l": 48, "r": 16, "t": 16, "b": 40},
+        "paper_bgcolor": "rgba(0,0,0,0)",
+        "plot_bgcolor": "rgba(0,0,0,0)",
+        "legend": {"orientation": "h", "y": -0.2},
+        "height": 300,
+    }
+    layout.update(extra)
+    return layout
+
+
+def _time_axis(series: Series) -> dict[str, Any]:
+    fmt = "%m-%d %H:%M" if series.bucket == "hour" else "%Y-%m-%d"
+    return {"type": "date", "tickformat": fmt, "hoverformat": fmt}
+
+
+def _x(series: Series, zone: ZoneInfo) -> list[str]:
+    fmt = "%Y-%m-%d %H:%M" if series.bucket == "hour" else "%Y-%m-%d"
+    return [s.astimezone(zone).strftime(fmt) for s in series.starts]
+
+
+def stacked_sentiment(series: Series, zone: ZoneInfo, tr: Translator) -> dict[str, Any]:
+    """Volume over time, stacked by sentiment (negative at the bottom)."""
+    x = _x(series, zone)
+    order = [v for v in SENTIMENT_ORDER if v in series.values]
+    order += [v for v in series.values if v not in order]
+    data = [
+        {
+            "type": "bar",
+            "name": tr.label(SENTIMENT, value),
+            "x": x,
+            "y": series.values[value],
+            "marker": {"color": SENTIMENT_COLORS.get(value, "#9aa5b1")},
+        }
+        for value in order
+    ]
+    layout = _layout(
+        barmode="stack",
+        bargap=0.1,
+        xaxis=_time_axis(series),
+        yaxis={"title": {"text": tr.t("帖文数")}},
+    )
+    return {"data": data, "layout": layout}
+
+
+def donut(counts: dict[str, int], names: dict[str, str], tr: Translator) -> dict[str, Any]:
+    labels = list(counts)
+    colors = [EMOTION_COLORS.get(k, PALETTE[i % len(PALETTE)]) for i, k in enumerate(labels)]
+    data = [
+        {
+            "type": "pie",
+            "hole": 0.5,
+            "labels": [tr.label(names, k) for k in labels],
+            "values": [counts[k] for k in labels],
+            "marker": {"colors": colors},
+            "sort": False,
+            "textinfo": "label+percent",
+        }
+    ]
+    return {"data": data, "layout": _layout(showlegend=False)}
+
+
+def emotion_donut(counts: dict[str, int], tr: Translator) -> dict[str, Any]:
+    return donut(counts, EMOTION, tr)
+
+
+def hbar(counts: dict[str, int], tr: Translator, color: str = "#2f6fb3") -> dict[str, Any]:
+    """Horizontal bars, largest on top (labels are source or region names)."""
+    items = list(counts.items())[::-1]
+    data = [
+        {
+            "type": "bar",
+            "orientation": "h",
+            "x": [n for _, n in items],
+            "y": [k for k, _ in items],
+            "marker": {"color": color},
+        }
+    ]
+    height = max(160, 28 * len(items) + 50)
+    layout = _layout(height=height, margin={"l": 110, "r": 16, "t": 8, "b": 30})
+    layout["xaxis"] = {"title": {"text": tr.t("帖文数")}}
+    return {"data": data, "layout": layout}
+
+
+def lines(series: Series, zone: ZoneInfo, names: dict[str, str], tr: Translator) -> dict[str, Any]:
+    """One line per value (an event's sentiment or emotion over time)."""
+    x = _x(series, zone)
+    colors = {**SENTIMENT_COLORS, **EMOTION_COLORS} if names is SENTIMENT else EMOTION_COLORS
+    data = [
+        {
+            "type": "scatter",
+            "mode": "lines+markers",
+            "name": tr.label(names, value),
+            "x": x,
+            "y": counts,
+            "line": {"color": colors.get(value, "#2f6fb3"), "width": 2},
+            "marker": {"size": 4},
+        }
+        for value, counts in series.values.items()
+    ]
+    layout = _layout(xaxis=_time_axis(series), yaxis={"title": {"text": tr.t("帖文数")}})
+    return {"data": data, "layout": layout}

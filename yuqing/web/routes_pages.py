@@ -1,0 +1,218 @@
+"""The pages: 总览 overview, 搜索 search, event detail (Jinja2, Simplified Chinese by
+default, 繁體 through ``?lang=zh-Hant``). Post text is rendered escaped (autoescape on)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, Response
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from yuqing.errors import UsageError
+from yuqing.events.lifecycle import STAGE_LABELS
+from yuqing.models import Document
+from yuqing.web import charts, views
+from yuqing.web.deps import WebState, time_param
+from yuqing.web.highlight import snippet_html
+from yuqing.web.i18n import (
+    COOKIE,
+    DIMENSION,
+    EMOTION,
+    HEAT_PARTS,
+    RISK,
+    SENTIMENT,
+    Translator,
+    pick_lang,
+    to_simplified,
+)
+
+TEMPLATES = Path(__file__).parent / "templates"
+env = Environment(
+    loader=FileSystemLoader(TEMPLATES),
+    autoescape=select_autoescape(default=True),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+router = APIRouter(include_in_schema=False)
+WINDOWS = (1, 3, 7, 30)
+
+
+def _state(request: Request) -> WebState:
+    state: WebState = request.app.state.web
+    return state
+
+
+def render(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
+    """Render a template with the page's language; ``?lang=`` also sets the cookie."""
+    asked = request.query_params.get("lang")
+    lang = pick_lang(asked, request.cookies.get(COOKIE))
+    tr = Translator(lang)
+    state = _state(request)
+    zone = state.settings.zone
+    html = env.get_template(name).render(
+        request=request,
+        t=tr.t,
+        tr=tr,
+        lang=lang,
+        zone=zone,
+        names={
+            "sentiment": SENTIMENT,
+            "emotion": EMOTION,
+            "risk": RISK,
+            "stage": STAGE_LABELS,
+            "heat": HEAT_PARTS,
+            "dimension": DIMENSION,
+        },
+        switch_url=str(
+            request.url.include_query_params(lang="zh-Hans" if tr.traditional else "zh-Hant")
+        ),
+        fmt_time=lambda when: when.astimezone(zone).strftime("%Y-%m-%d %H:%M") if when else "",
+        **context,
+    )
+    response = HTMLResponse(html, status_code=status)
+    if asked in ("zh-Hans", "zh-Hant"):
+        response.set_cookie(COOKIE, lang, max_age=365 * 86400, samesite="lax")
+    return response
+
+
+def error_page(request: Request, status: int, message: str) -> Response:
+    return render(request, "error.html", status=status, status_code=status, message=message)
+
+
+def _distinct(docs: list[Document], n: int) -> list[Document]:
+    """The first ``n`` posts with different own text (copies and reposts say it once)."""
+    seen: set[str] = set()
+    out: list[Document] = []
+    for doc in docs:
+        text = doc.norm_text or doc.text
+        if text not in seen:
+            seen.add(text)
+            out.append(doc)
+    return out[:n]
+
+
+@router.get("/", response_class=HTMLResponse)
+def overview(request: Request, days: Annotated[int, Query(ge=1, le=365)] = 3) -> Response:
+    state = _state(request)
+    zone = state.settings.zone
+    tr = Translator(pick_lang(request.query_params.get("lang"), request.cookies.get(COOKIE)))
+    with state.store() as store:
+        now = views.as_of(store)
+        since = now - timedelta(days=days)
+        bucket: views.Bucket = "hour" if days <= 3 else "day"
+        volume = views.series(store, "sentiment", bucket, zone, since=since)
+        total = store.label_counts("total", since=since).get("", 0)
+        emotion = store.label_counts("emotion", since=since)
+        sentiment = store.label_counts("sentiment", since=since)
+        sources = store.label_counts("source", since=since, limit=10)
+        regions = store.label_counts("region", since=since, limit=15)
+        risk = store.label_counts("risk", since=since)
+        events = views.hot_events(store, now, since=since, limit=10)
+    with_sentiment = sum(sentiment.values())
+    return render(
+        request,
+        "overview.html",
+        now=now,
+        days=days,
+        windows=WINDOWS,
+        total=total,
+        negative_share=sentiment.get("negative", 0) / with_sentiment if with_sentiment else 0.0,
+        risky=total - risk.get("ordinary", 0) if risk else 0,
+        events=events,
+        regions=regions,
+        sources=sources,
+        figures={
+            "volume": charts.stacked_sentiment(volume, zone, tr),
+            "emotion": charts.emotion_donut(emotion, tr),
+            "sources": charts.hbar(sources, tr),
+            "regions": charts.hbar(dict(list(regions.items())[:10]), tr, color="#4bb3c4"),
+        },
+    )
+
+
+@router.get("/search", response_class=HTMLResponse)
+def search_page(
+    request: Request,
+    q: str = "",
+    since: str = "",
+    until: str = "",
+    source: str = "",
+) -> Response:
+    state = _state(request)
+    settings = state.settings
+    hits: list[dict[str, Any]] = []
+    error = ""
+    query = to_simplified(q.strip())
+    with state.store() as store:
+        all_sources = sorted(store.stats().sources)
+        if query:
+            lo = time_param("since", since, settings)
+            hi = time_param("until", until, settings)
+            try:
+                found = store.search(
+                    query, since=lo, until=hi, sources=[source] if source else (), limit=50
+                )
+            except UsageError as exc:
+                error = str(exc)
+                found = []
+            for hit in found:
+                doc = store.get_document(hit.source, hit.id)
+                hits.append(
+                    {
+                        "hit": hit,
+                        "html": snippet_html(hit.snippet, query),
+                        "analysis": doc.analysis if doc is not None else {},
+                    }
+                )
+    return render(
+        request,
+        "search.html",
+        q=q,
+        since=since,
+        until=until,
+        source=source,
+        sources=all_sources,
+        hits=hits,
+        error=error,
+    )
+
+
+@router.get("/events/{event_id}", response_class=HTMLResponse)
+def event_page(request: Request, event_id: str) -> Response:
+    state = _state(request)
+    zone = state.settings.zone
+    tr = Translator(pick_lang(request.query_params.get("lang"), request.cookies.get(COOKIE)))
+    with state.store() as store:
+        now = views.as_of(store)
+        event = views.one_event(store, event_id, now)
+        if event is None:
+            return error_page(request, 404, tr.t("没有这个事件") + f"：{event_id}")
+        key_posts = _distinct(store.event_documents(event_id, order="engagement", limit=40), 8)
+        risky = _distinct(
+            [
+                d
+                for d in store.event_documents(event_id, order="risk", limit=40)
+                if (d.analysis.get("risk") or {}).get("type", "ordinary") != "ordinary"
+            ],
+            3,
+        )
+        timeline = views.series(store, "total", "hour", zone, event_id=event_id)
+        by_sentiment = views.series(store, "sentiment", "hour", zone, event_id=event_id)
+        by_emotion = views.series(store, "emotion", "hour", zone, event_id=event_id)
+    timeline_fig = charts.lines(timeline, zone, {"": "帖文"}, tr)
+    return render(
+        request,
+        "event.html",
+        now=now,
+        event=event,
+        key_posts=key_posts,
+        risky=risky,
+        figures={
+            "timeline": timeline_fig,
+            "sentiment": charts.lines(by_sentiment, zone, SENTIMENT, tr),
+            "emotion": charts.lines(by_emotion, zone, EMOTION, tr),
+        },
+    )
