@@ -166,6 +166,9 @@ def ingest(
     analysis: Annotated[
         bool, typer.Option(help="Run sentiment, emotion, risk and regions (slower).")
     ] = True,
+    events: Annotated[
+        bool, typer.Option(help="Cluster posts into events and save them (with --analysis).")
+    ] = True,
     batch_size: Annotated[
         int | None, typer.Option(help="Records per batch and transaction.")
     ] = None,
@@ -190,7 +193,7 @@ def ingest(
         ):
             ingestor = Ingestor(
                 store,
-                build_pipeline(settings, analysis=analysis),
+                build_pipeline(settings, analysis=analysis, events=analysis and events),
                 batch_size=settings.batch_size,
                 resume=resume,
                 on_reject=reporter,
@@ -412,8 +415,16 @@ def demo(
     ] = Path("demo"),
     posts: Annotated[int, typer.Option("--posts", help="How many posts to generate.")] = 600,
     seed: Annotated[int, typer.Option(help="Random seed of the scenario.")] = 7,
+    serve_ui: Annotated[
+        bool, typer.Option("--serve/--no-serve", help="Serve the dashboard afterwards.")
+    ] = True,
+    host: Annotated[
+        str | None, typer.Option(help="Dashboard address (default [web] host).")
+    ] = None,
+    port: Annotated[int | None, typer.Option(help="Dashboard port (default [web] port).")] = None,
 ) -> None:
-    """Generate a demo incident, run the whole pipeline into an SQLite store, print a summary."""
+    """Generate a demo incident, run the whole pipeline into an SQLite store, print a
+    summary, then serve the dashboard on it (Ctrl+C stops)."""
     from yuqing.demo.scenario import generate, iter_jsonl
     from yuqing.demo.summary import DemoSummary
     from yuqing.runtime.factory import build_pipeline
@@ -434,7 +445,7 @@ def demo(
         with RejectReporter(None, several_sources=False) as reporter:
             ingestor = Ingestor(
                 store,
-                build_pipeline(settings),
+                build_pipeline(settings, events=True),
                 batch_size=settings.batch_size,
                 on_reject=reporter,
                 on_batch=summary.add,
@@ -443,11 +454,31 @@ def demo(
         hits = store.search("过期食材", limit=3)
     finally:
         store.close()
+    summary.events = report.events
     summary.print(out_console)
     out_console.print(f"搜索“过期食材”: {store_hits(hits)}")
     out_console.print(f"数据: {data}   存储: sqlite:///{db}")
     out_console.print(f"试试: yuqing --store sqlite:///{db} search 食堂")
-    print(report.summary())
+    print(report.summary(), flush=True)
+    if serve_ui:
+        from yuqing.web import serve as serve_web
+
+        where = f"http://{host or settings.web.host}:{port or settings.web.port}/"
+        out_console.print(f"舆情看板: {where}  (Ctrl+C 退出)")
+        serve_web(settings, host, port)
+
+
+@app.command()
+def serve(
+    host: Annotated[
+        str | None, typer.Option(help="Address to listen on (default [web] host).")
+    ] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default [web] port).")] = None,
+) -> None:
+    """Serve the dashboard and the REST API (/api/v1, docs at /docs) on the store."""
+    from yuqing.web import serve as serve_web
+
+    serve_web(state.settings(), host, port)
 
 
 def store_hits(hits: list[Any]) -> str:

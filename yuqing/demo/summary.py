@@ -35,6 +35,7 @@ class DemoSummary:
     hours: Counter[int] = field(default_factory=Counter)
     duplicates: int = 0
     reposts: int = 0
+    events: int = 0
 
     def add(self, docs: Sequence[Document]) -> None:
         for doc in docs:
@@ -61,6 +62,8 @@ class DemoSummary:
             return ""
         lo, hi = min(self.hours), max(self.hours)
         values = [self.hours.get(h, 0) for h in range(lo, hi + 1)]
+        step = -(-len(values) // 48)  # at most 48 characters wide
+        values = [sum(values[i : i + step]) for i in range(0, len(values), step)]
         top = max(values)
         return "".join(BLOCKS[round(v / top * (len(BLOCKS) - 1))] for v in values)
 
@@ -68,6 +71,8 @@ class DemoSummary:
         table = Table(title="演示场景：鄞州实验中学食堂事件", show_header=False, title_style="bold")
         table.add_row("帖文", str(self.posts))
         table.add_row("近似重复 / 转发链", f"{self.duplicates} / {self.reposts}")
+        if self.events:
+            table.add_row("事件", str(self.events))
         table.add_row("每小时声量", self.sparkline())
 
         def dist(counter: Counter[str], names: dict[str, str]) -> str:

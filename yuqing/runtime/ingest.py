@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from yuqing.models import Cursor, Document, Rejection
 from yuqing.pipeline.stage import Pipeline
@@ -34,6 +35,7 @@ class IngestReport:
     seconds: float = 0.0
     index_seconds: float = 0.0
     batches: int = 0
+    events: int = 0  # events saved (closed during the run, and open at its end)
     stage_seconds: dict[str, float] = field(default_factory=dict)
 
     def merge(self, other: IngestReport) -> None:
@@ -45,6 +47,7 @@ class IngestReport:
         self.indexed += other.indexed
         self.index_seconds += other.index_seconds
         self.batches += other.batches
+        self.events += other.events
 
     def summary(self) -> str:
         """The one-line summary that ends an ingest (DESIGN.md contract)."""
@@ -104,6 +107,11 @@ class Ingestor:
         # works without the GIL, so both cores are used). Each batch is still committed
         # together with its cursor, in order.
         self.open_writer = open_writer
+        # Stages that keep events (the clusterer): their closed events are saved with the
+        # batch that closed them, the open ones at the end of the run.
+        self._event_stages: list[Any] = [
+            stage for stage in pipeline.stages if hasattr(stage, "drain_closed")
+        ]
 
     def warm(self, window: timedelta, limit: int) -> int:
         """Feed recent stored posts to stages that keep state (the near-duplicate index)."""
@@ -133,24 +141,34 @@ class Ingestor:
                     new = [d for d in docs if d.key not in known]
                     report.existing += repeated + len(docs) - len(new)
                     new = self.pipeline.process(new) if new else new
+                    closed = [e for stage in self._event_stages for e in stage.drain_closed()]
                     if writer is not None:
-                        writer.put(new, batch.cursor)
+                        writer.put(new, batch.cursor, closed)
                     else:
-                        self._commit(self.store, report, new, batch.cursor)
+                        self._commit(self.store, report, new, batch.cursor, closed)
                     if self.on_progress is not None:
                         self.on_progress(source, batch.read)
         finally:
             if writer is not None:
                 writer.close()
         report.indexed += self.catch_up_index(report)
+        for stage in self._event_stages:
+            report.events += self.store.upsert_events(stage.open_events())
         report.seconds = time.perf_counter() - start
         report.stage_seconds = dict(self.pipeline.timings)
         return report
 
     def _commit(
-        self, store: Store, report: IngestReport, new: list[Document], cursor: Cursor | None
+        self,
+        store: Store,
+        report: IngestReport,
+        new: list[Document],
+        cursor: Cursor | None,
+        closed_events: Sequence[Any] = (),
     ) -> None:
         result = store.add_documents(new, cursor)
+        if closed_events:
+            report.events += store.upsert_events(closed_events)
         report.stored += result.stored
         report.existing += result.existing
         report.near_duplicates += sum(1 for d in new if d.duplicate_of is not None)
@@ -186,7 +204,9 @@ class _Writer:
         self._ingestor = ingestor
         self._report = report
         self._part = IngestReport()  # this thread's counts, merged into report on close
-        self._queue: queue.Queue[tuple[list[Document], Cursor | None] | None] = queue.Queue(2)
+        self._queue: queue.Queue[tuple[list[Document], Cursor | None, list[Any]] | None] = (
+            queue.Queue(2)
+        )
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._loop, name="yuqing-writer", daemon=True)
         self._thread.start()
@@ -207,9 +227,9 @@ class _Writer:
             if store is not None:
                 store.close()
 
-    def put(self, docs: list[Document], cursor: Cursor | None) -> None:
+    def put(self, docs: list[Document], cursor: Cursor | None, closed: list[Any]) -> None:
         self._raise()
-        self._queue.put((docs, cursor))
+        self._queue.put((docs, cursor, closed))
 
     def close(self) -> None:
         self._queue.put(None)
