@@ -25,6 +25,7 @@ from pathlib import Path
 import orjson
 
 from yuqing.models import Document
+from yuqing.pipeline.stage import Pipeline
 from yuqing.runtime.factory import build_pipeline
 from yuqing.runtime.ingest import Ingestor
 from yuqing.settings import load_settings
@@ -113,6 +114,11 @@ def main() -> int:
         default="2",
         help="2: commit and index on a writer thread beside the pipeline",
     )
+    ap.add_argument(
+        "--no-keywords",
+        action="store_true",
+        help="leave out the keywords stage (the issue's chain: normalize, dedup, segment, store)",
+    )
     args = ap.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -129,9 +135,12 @@ def main() -> int:
             if not rss or done - rss[-1][0] >= args.n // 10:
                 rss.append((done, peak_rss_mb()))
 
+        pipeline = build_pipeline(settings, analysis=args.analysis)
+        if args.no_keywords:
+            pipeline = Pipeline([st for st in pipeline.stages if st.name != "keywords"])
         ingestor = Ingestor(
             store,
-            build_pipeline(settings, analysis=args.analysis),
+            pipeline,
             batch_size=args.batch,
             index_every=1 if args.index == "inline" else 0,
             on_batch=sample,
@@ -156,9 +165,8 @@ def main() -> int:
     print(
         f"| posts | {report.read:,} (stored {report.stored:,}, near-dup {report.near_duplicates:,}) |"
     )
-    print(
-        f"| write path (parse, normalize, dedup, segment, keywords{', analysis' if args.analysis else ''}, store) | {report.read / write_s:,.0f} posts/s |"
-    )
+    names = ", ".join(report.stage_seconds)
+    print(f"| write path (parse, {names}, store) | {report.read / write_s:,.0f} posts/s |")
     print(
         f"| search indexing ({args.index}) | {report.indexed / max(report.index_seconds, 1e-9):,.0f} posts/s |"
     )
