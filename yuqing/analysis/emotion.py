@@ -10,14 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
 
 from yuqing.analysis.features import Trace
 from yuqing.analysis.sentiment import EMPTY_REASON, is_empty
-from yuqing.analysis.textmodel import TextModel, load_model
+from yuqing.analysis.textmodel import ArtifactModel
 
 EMOTIONS = ("joy", "anger", "sadness", "fear", "surprise", "neutral")
 
@@ -32,29 +31,15 @@ class EmotionResult:
     reason: str | None = None
 
 
-class EmotionModel:
+class EmotionModel(ArtifactModel):
     """Loads the emotion artifact lazily (once per process) and labels batches."""
 
     task = "emotion"
 
-    def __init__(self, path: Path | None = None) -> None:
-        self.path = path
-
-    @property
-    def model(self) -> TextModel:
-        return load_model(self.task, self.path)
-
-    @property
-    def version(self) -> str:
-        return self.model.version
-
     def predict(self, texts: Sequence[str], explain_k: int = 3) -> list[EmotionResult]:
         """Label, the six scores and (``explain_k`` > 0) the phrases behind it, per text."""
-        model = self.model
-        norms = [model.featurizer.prepare(t) for t in texts]
-        return self.predict_features(
-            texts, norms, model.featurizer.transform_normalized(norms), explain_k
-        )
+        norms, features, trace = self.featurize(texts)
+        return self.predict_features(texts, norms, features, explain_k, trace)
 
     def predict_features(
         self,
@@ -70,8 +55,7 @@ class EmotionModel:
         it the batch is tokenized again when ``explain_k`` > 0.
         """
         model = self.model
-        if explain_k > 0 and trace is None and len(texts):
-            _, trace = model.featurizer.transform_traced(norms)
+        trace = self.trace_for(norms, explain_k, trace)
         if len(texts) == 0:
             return []
         proba = model.proba_matrix(features)

@@ -14,13 +14,12 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import scipy.sparse as sp
 
 from yuqing.analysis.features import Trace
 from yuqing.analysis.sentiment import is_empty
-from yuqing.analysis.textmodel import TextModel, load_model
+from yuqing.analysis.textmodel import ArtifactModel
 
 CUES: dict[str, str] = {
     "网传": "传闻用语", "据说": "传闻用语", "听说": "传闻用语", "传言": "传闻用语",
@@ -62,21 +61,10 @@ def signals(norm: str, followers: int | None = None, verified: bool | None = Non
     return out
 
 
-class RumorModel:
+class RumorModel(ArtifactModel):
     """Loads the rumour artifact lazily (once per process) and scores batches."""
 
     task = "rumor"
-
-    def __init__(self, path: Path | None = None) -> None:
-        self.path = path
-
-    @property
-    def model(self) -> TextModel:
-        return load_model(self.task, self.path)
-
-    @property
-    def version(self) -> str:
-        return self.model.version
 
     def probabilities(self, texts: Sequence[str]) -> list[float]:
         """Rumour probability per text, without reasons (fast path for evaluation)."""
@@ -94,9 +82,7 @@ class RumorModel:
         explain_k: int = 3,
     ) -> list[RumorResult]:
         """Probability and reasons per text; author lists align with ``texts`` when given."""
-        model = self.model
-        norms = [model.featurizer.prepare(t) for t in texts]
-        features, trace = model.featurizer.transform_traced(norms)
+        norms, features, trace = self.featurize(texts)
         return self.predict_features(
             texts, norms, features, author_followers, author_verified, explain_k, trace
         )
@@ -117,8 +103,7 @@ class RumorModel:
         it the batch is tokenized again when ``explain_k`` > 0.
         """
         model = self.model
-        if explain_k > 0 and trace is None and len(texts):
-            _, trace = model.featurizer.transform_traced(norms)
+        trace = self.trace_for(norms, explain_k, trace)
         n = len(texts)
         if n == 0:
             return []

@@ -14,13 +14,12 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
 
 from yuqing.analysis.features import EMOTICON_RE, Trace
-from yuqing.analysis.textmodel import TextModel, load_model
+from yuqing.analysis.textmodel import ArtifactModel
 
 _URL_RE = re.compile(r"https?://\S+|www\.\S+")
 EMPTY_REASON = "文本规范化后为空（仅表情、链接或符号），按中性处理"
@@ -45,21 +44,10 @@ def is_empty(norm: str) -> bool:
     return not EMOTICON_RE.search(cleaned)
 
 
-class SentimentModel:
+class SentimentModel(ArtifactModel):
     """Loads the sentiment artifact lazily (once per process) and labels batches."""
 
     task = "sentiment"
-
-    def __init__(self, path: Path | None = None) -> None:
-        self.path = path
-
-    @property
-    def model(self) -> TextModel:
-        return load_model(self.task, self.path)
-
-    @property
-    def version(self) -> str:
-        return self.model.version
 
     @property
     def neutral_threshold(self) -> float:
@@ -67,11 +55,8 @@ class SentimentModel:
 
     def predict(self, texts: Sequence[str], explain_k: int = 3) -> list[SentimentResult]:
         """Label, score and (``explain_k`` > 0) the phrases behind it, per text."""
-        model = self.model
-        norms = [model.featurizer.prepare(t) for t in texts]
-        return self.predict_features(
-            texts, norms, model.featurizer.transform_normalized(norms), explain_k
-        )
+        norms, features, trace = self.featurize(texts)
+        return self.predict_features(texts, norms, features, explain_k, trace)
 
     def predict_features(
         self,
@@ -87,8 +72,7 @@ class SentimentModel:
         it the batch is tokenized again when ``explain_k`` > 0.
         """
         model = self.model
-        if explain_k > 0 and trace is None and len(texts):
-            _, trace = model.featurizer.transform_traced(norms)
+        trace = self.trace_for(norms, explain_k, trace)
         if len(texts) == 0:
             return []
         proba = model.proba_matrix(features)

@@ -311,3 +311,34 @@ def load_model(task: str, path: Path | None = None) -> TextModel:
                 )
             _CACHE[key] = cached
         return cached
+
+
+class ArtifactModel:
+    """Base of the task wrappers (sentiment, emotion, rumour): the task's artifact loaded
+    lazily, once per process and file, and the shared featurization steps."""
+
+    task: str = "TASK"
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path
+
+    @property
+    def model(self) -> TextModel:
+        return load_model(self.task, self.path)
+
+    @property
+    def version(self) -> str:
+        return self.model.version
+
+    def featurize(self, texts: Sequence[str]) -> tuple[list[str], sp.csr_matrix, Trace]:
+        """Normalized texts, their feature matrix and the trace that explanations use."""
+        featurizer = self.model.featurizer
+        norms = [featurizer.prepare(t) for t in texts]
+        features, trace = featurizer.transform_traced(norms)
+        return norms, features, trace
+
+    def trace_for(self, norms: Sequence[str], explain_k: int, trace: Trace | None) -> Trace | None:
+        """The trace explanations need: the given one, or one made now when missing."""
+        if explain_k > 0 and trace is None and len(norms):
+            return self.model.featurizer.transform_traced(norms)[1]
+        return trace
