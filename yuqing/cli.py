@@ -38,6 +38,8 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Store maintenance.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+drill_app = typer.Typer(help="Drills (实战演练): replay incident scenarios.", no_args_is_help=True)
+app.add_typer(drill_app, name="drill")
 
 
 class State:
@@ -522,6 +524,85 @@ def evaluate(
     from yuqing.analysis.evaluation import evaluate as run_eval
 
     print(run_eval(task, file, text_column, label_column).format())
+
+
+# ---------------------------------------------------------------- drill
+@drill_app.command("list")
+def drill_list() -> None:
+    """The built-in scenarios."""
+    from yuqing.drill import list_scenarios
+
+    table = Table(header_style="bold")
+    for name in ("名称", "标题", "领域", "小时", "约帖文"):
+        table.add_column(name)
+    for info in list_scenarios():
+        table.add_row(
+            info.name, info.title, info.field, f"{info.hours:g}", str(info.expected_posts)
+        )
+    out_console.print(table)
+
+
+@drill_app.command("validate")
+def drill_validate(
+    path: Annotated[Path, typer.Argument(help="A scenario YAML file.")],
+) -> None:
+    """Check a scenario file; errors name the line, column and key."""
+    from yuqing.drill import validate_command
+
+    code = validate_command(path)
+    if code:
+        raise typer.Exit(code)
+
+
+@drill_app.command("run")
+def drill_run(
+    scenario: Annotated[str, typer.Argument(help="A built-in scenario name or a YAML file.")],
+    speed: Annotated[
+        float, typer.Option(help="Scenario seconds per wall second (144: 24 h in 10 min; 0: fast).")
+    ] = 144.0,
+    seed: Annotated[int, typer.Option(help="Random seed of the generator.")] = 7,
+    report: Annotated[
+        Path | None, typer.Option("--report", help="Write the drill report here as JSON.")
+    ] = None,
+) -> None:
+    """Replay a scenario into its own store (--store, empty) with the monitoring rules
+    of the settings raising alerts on scenario time."""
+    import signal
+    import threading
+
+    from yuqing.alerts.delivery import dispatcher_from_config
+    from yuqing.alerts.engine import AlertEngine
+    from yuqing.alerts.rules_config import rules_from_settings
+    from yuqing.drill import load_scenario
+    from yuqing.drill.replay import AcceleratedClock, run_drill
+
+    settings = state.settings()
+    sc = load_scenario(scenario)
+    clock = AcceleratedClock(sc.start, speed)
+    stop = threading.Event()
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    with dispatcher_from_config(
+        settings.alerts.channels, settings.alerts.delivery, clock=clock
+    ) as dispatcher:
+        engine = AlertEngine(rules_from_settings(settings), dispatcher, clock, settings.public_url)
+        result = run_drill(
+            sc,
+            store_url=settings.store,
+            speed=speed,
+            seed=seed,
+            settings=settings,
+            on_batch=engine.process,
+            stop_event=stop,
+            out=sys.stdout,
+            clock=clock,
+        )
+    if report is not None:
+        report.write_bytes(orjson.dumps(result.as_dict(), option=orjson.OPT_INDENT_2))
+    print(
+        f"posts {result.posts}, stored {result.stored}, events {result.events}, "
+        f"alerts {len(result.alerts)}, negative {result.negative}, "
+        f"group_incident {result.group_incident}, rumours {result.rumours}"
+    )
 
 
 # ---------------------------------------------------------------- entry point
