@@ -11,6 +11,22 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+# Enums: English identifiers everywhere, these Chinese labels in the UI (DESIGN.md).
+SENTIMENT_LABELS: dict[str, str] = {"positive": "正面", "neutral": "中性", "negative": "负面"}
+EMOTION_LABELS: dict[str, str] = {
+    "joy": "喜悦",
+    "anger": "愤怒",
+    "sadness": "悲伤",
+    "fear": "恐惧",
+    "surprise": "惊奇",
+    "neutral": "中性",
+}
+RISK_LABELS: dict[str, str] = {
+    "ordinary": "一般舆论",
+    "group_incident": "群体性事件风险",
+    "rumor": "谣言嫌疑",
+}
+
 # The fields of the input record contract (DESIGN.md), in contract order.
 INPUT_FIELDS: tuple[str, ...] = (
     "text",

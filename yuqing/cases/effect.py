@@ -16,19 +16,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from yuqing.errors import UsageError
-from yuqing.models import Document
+from yuqing.models import EMOTION_LABELS, Document
 
 __all__ = ["EMOTIONS", "EMOTION_LABELS", "Effect", "WindowStats", "statement_effect"]
 
 EMOTIONS: tuple[str, ...] = ("joy", "anger", "sadness", "fear", "surprise", "neutral")
-EMOTION_LABELS: dict[str, str] = {
-    "joy": "喜悦",
-    "anger": "愤怒",
-    "sadness": "悲伤",
-    "fear": "恐惧",
-    "surprise": "惊奇",
-    "neutral": "中性",
-}
 SMALL_SAMPLE = 20  # fewer posts than this on a side: the summary says so
 
 

@@ -31,6 +31,7 @@ from typing import Any
 import yaml
 
 from yuqing.errors import ConfigError
+from yuqing.yamlpath import key_path, mark_of
 
 __all__ = [
     "SHIPPED_PLANS_DIR",
@@ -101,29 +102,6 @@ def parse_offset(value: object) -> timedelta:
     return delta
 
 
-def _line_of(node: yaml.Node | None, path: Sequence[str | int]) -> int | None:
-    """The 1-based line of the deepest node along ``path`` in a composed YAML tree."""
-    line = node.start_mark.line + 1 if node is not None else None
-    for key in path:
-        child: yaml.Node | None = None
-        if isinstance(node, yaml.MappingNode):
-            for key_node, value_node in node.value:
-                if key_node.value == key:
-                    child = value_node
-                    break
-        elif (
-            isinstance(node, yaml.SequenceNode)
-            and isinstance(key, int)
-            and 0 <= key < len(node.value)
-        ):
-            child = node.value[key]
-        if child is None:
-            break
-        node = child
-        line = node.start_mark.line + 1
-    return line
-
-
 class _PlanReader:
     """Validates one parsed plan file, raising ConfigError with file, line and key."""
 
@@ -132,8 +110,9 @@ class _PlanReader:
         self.node = node
 
     def fail(self, where: Sequence[str | int], message: str) -> ConfigError:
-        line = _line_of(self.node, where)
-        key = "".join(f"[{k}]" if isinstance(k, int) else f".{k}" for k in where).lstrip(".")
+        mark = mark_of(self.node, where)
+        line = mark.line + 1 if mark is not None else None
+        key = key_path(where)
         at = f", line {line}" if line else ""
         keypart = f", key {key}" if key else ""
         return ConfigError(

@@ -9,18 +9,9 @@ from dataclasses import dataclass, field
 from rich.console import Console
 from rich.table import Table
 
-from yuqing.models import Document
+from yuqing.models import EMOTION_LABELS, RISK_LABELS, SENTIMENT_LABELS, Document
 
-SENTIMENT_ZH = {"positive": "正面", "neutral": "中性", "negative": "负面"}
-EMOTION_ZH = {
-    "joy": "喜悦",
-    "anger": "愤怒",
-    "sadness": "悲伤",
-    "fear": "恐惧",
-    "surprise": "惊奇",
-    "neutral": "中性",
-}
-RISK_ZH = {"ordinary": "一般舆论", "group_incident": "群体性事件风险", "rumor": "谣言嫌疑"}
+SENTIMENT_ZH, EMOTION_ZH, RISK_ZH = SENTIMENT_LABELS, EMOTION_LABELS, RISK_LABELS
 BLOCKS = " ▁▂▃▄▅▆▇█"
 
 

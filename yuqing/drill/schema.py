@@ -27,6 +27,7 @@ from yuqing.drill.scenario import (
 )
 from yuqing.errors import ConfigError
 from yuqing.settings import parse_duration
+from yuqing.yamlpath import key_path, mark_of
 
 __all__ = ["ScenarioReader"]
 
@@ -78,32 +79,6 @@ _STATEMENT = {
 Where = list[str | int]
 
 
-def _mark_of(node: yaml.Node | None, path: Sequence[str | int]) -> yaml.Mark | None:
-    """The start mark of the deepest node along ``path`` in a composed YAML tree; for a
-    mapping value that is itself a collection, the mark of its key (the line people read)."""
-    mark = node.start_mark if node is not None else None
-    for key in path:
-        child: yaml.Node | None = None
-        key_mark: yaml.Mark | None = None
-        if isinstance(node, yaml.MappingNode):
-            for key_node, value_node in node.value:
-                if key_node.value == key:
-                    child, key_mark = value_node, key_node.start_mark
-                    break
-        elif (
-            isinstance(node, yaml.SequenceNode)
-            and isinstance(key, int)
-            and 0 <= key < len(node.value)
-        ):
-            child = node.value[key]
-        if child is None:
-            break
-        node = child
-        collection = isinstance(child, yaml.MappingNode | yaml.SequenceNode)
-        mark = key_mark if key_mark is not None and collection else child.start_mark
-    return mark
-
-
 class ScenarioReader:
     """Validates one parsed scenario, raising ConfigError with file, position and key."""
 
@@ -112,9 +87,9 @@ class ScenarioReader:
         self.node = node
 
     def fail(self, where: Sequence[str | int], message: str) -> ConfigError:
-        mark = _mark_of(self.node, where)
+        mark = mark_of(self.node, where)
         at = f", line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
-        key = "".join(f"[{k}]" if isinstance(k, int) else f".{k}" for k in where).lstrip(".")
+        key = key_path(where)
         keypart = f", key {key}" if key else ""
         return ConfigError(
             f"scenario file {self.origin}{at}{keypart}: {message} "
