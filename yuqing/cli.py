@@ -526,6 +526,38 @@ def evaluate(
     print(run_eval(task, file, text_column, label_column).format())
 
 
+# ---------------------------------------------------------------- report
+@app.command()
+def report(
+    kind: Annotated[str, typer.Argument(help="daily, weekly or special (专报, needs --event).")],
+    event: Annotated[
+        str | None, typer.Option("--event", help="The event of a special report.")
+    ] = None,
+    fmt: Annotated[str, typer.Option("--format", help="docx or html.")] = "docx",
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Output file.")] = None,
+    since: Annotated[
+        str | None, typer.Option(help="Start of the period (default: the newest stored day).")
+    ] = None,
+    until: Annotated[str | None, typer.Option(help="End of the period.")] = None,
+) -> None:
+    """A briefing for leaders from the store, every figure and quote linked to stored posts
+    and checked against the store before the file is written."""
+    from yuqing.reports import report_command
+
+    settings = state.settings()
+    code = report_command(
+        settings,
+        kind,
+        fmt,
+        out,
+        _time_option("--since", since, settings),
+        _time_option("--until", until, settings),
+        event,
+    )
+    if code:
+        raise typer.Exit(code)
+
+
 # ---------------------------------------------------------------- drill
 @drill_app.command("list")
 def drill_list() -> None:
