@@ -8,6 +8,11 @@ triggers the posts it matched, turns their firings into alerts, keeps one alert 
 (rule, event) per cooldown window and hands the rest to the Dispatcher, which returns at
 once (delivery happens on its worker threads).
 
+With a ``sink`` (``yuqing run`` passes ``Store.add_alerts``), the alerts of each batch are
+saved before they are submitted, so every delivered alert (and its link) is in the store;
+alerts that a cooldown folded into are passed again with their grown ``suppressed``. A
+failing sink is logged and counted (``EngineStats.unsaved``): delivery goes on.
+
 Scenario time: post times drive windows and buckets (a post more than ``future_slack``
 ahead of the clock counts as the clock's time, so one bad timestamp cannot stall every
 window); the injected clock stamps alerts and drives cooldowns.
@@ -15,6 +20,7 @@ window); the injected clock stamps alerts and drives cooldowns.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import Counter, OrderedDict, deque
 from collections.abc import Callable, Iterable, Sequence
@@ -28,7 +34,7 @@ from yuqing.alerts.rule_match import RegionLookup
 from yuqing.alerts.rule_syntax import RuleSyntaxError
 from yuqing.alerts.triggers import MAX_SAMPLES, Observation, TriggerContext
 from yuqing.clock import Clock
-from yuqing.errors import ConfigError
+from yuqing.errors import ConfigError, YuqingError
 from yuqing.events.heat import EventStats
 from yuqing.models import Document
 
@@ -36,9 +42,12 @@ if TYPE_CHECKING:
     from yuqing.alerts.delivery import Dispatcher
     from yuqing.alerts.rules_config import MonitorRule
 
-__all__ = ["AlertEngine", "EngineStats", "EventTracker", "post_time"]
+__all__ = ["AlertEngine", "AlertSink", "EngineStats", "EventTracker", "post_time"]
 
+LOG = logging.getLogger("yuqing.alerts.engine")
 TitleLookup = Callable[[str], "str | None"]
+#: Where raised alerts are saved (``Store.add_alerts``); called once per batch with alerts.
+AlertSink = Callable[[Sequence[Alert]], object]
 
 
 def post_time(
@@ -147,6 +156,7 @@ class EngineStats:
     alerts: int = 0  # admitted by the cooldown and submitted
     folded: int = 0  # folded into an open alert by the cooldown
     deliveries: int = 0  # (alert, channel) deliveries queued
+    unsaved: int = 0  # alerts the sink failed to save
 
 
 class AlertEngine:
@@ -155,7 +165,8 @@ class AlertEngine:
     ``rules`` are :class:`~yuqing.alerts.rules_config.MonitorRule` s (their triggers keep
     state: give each engine freshly loaded rules); ``dispatcher`` delivers; ``clock``
     stamps alerts and drives cooldowns; ``public_url`` is the base of alert links.
-    ``events`` defaults to an :class:`EventTracker` fed from the batches themselves.
+    ``events`` defaults to an :class:`EventTracker` fed from the batches themselves;
+    ``sink`` saves each batch's alerts before they are submitted.
     """
 
     def __init__(
@@ -169,7 +180,9 @@ class AlertEngine:
         region_lookup: RegionLookup | None = None,
         max_recent: int = 1000,
         future_slack: timedelta = timedelta(hours=1),
+        sink: AlertSink | None = None,
     ) -> None:
+        self.sink = sink
         self.rules: dict[str, MonitorRule] = {}
         self.matcher = RuleMatcher(region_lookup=region_lookup)
         self.dispatcher = dispatcher
@@ -181,27 +194,48 @@ class AlertEngine:
         for rule in rules:
             if rule.id in self.rules:
                 raise ConfigError(f"monitor.rules: the id {rule.id!r} is used twice")
-            unknown = [c for c in rule.channels if c not in dispatcher.channels]
-            if unknown:
-                raise ConfigError(
-                    f"monitoring rule {rule.id!r}: unknown channel(s) {', '.join(unknown)}; "
-                    f"configured [[alerts.channels]]: {', '.join(dispatcher.channels) or 'none'}"
-                )
-            try:
-                self.matcher.add(rule.id, rule.query)
-            except RuleSyntaxError as exc:
-                raise ConfigError(f"monitoring rule {rule.id!r}: query: {exc}") from exc
-            self.rules[rule.id] = rule
-            self._cooldowns[rule.id] = Cooldown(rule.cooldown, clock)
+            self._add_rule(rule)
         self.matcher.build()
-        self._watchers = [
-            r for r in self.rules.values() if any(t.watches_events for t in r.triggers)
-        ]
+        self._watchers = self._find_watchers()
         self._recent: deque[Alert] = deque(maxlen=max_recent)
         self._lock = threading.Lock()
         self._started: datetime | None = None
         self._now: datetime | None = None
         self._stats = EngineStats()
+
+    def _add_rule(self, rule: MonitorRule) -> None:
+        """Check and add (or replace) one rule; ConfigError names it."""
+        unknown = [c for c in rule.channels if c not in self.dispatcher.channels]
+        if unknown:
+            raise ConfigError(
+                f"monitoring rule {rule.id!r}: unknown channel(s) {', '.join(unknown)}; "
+                f"configured [[alerts.channels]]: {', '.join(self.dispatcher.channels) or 'none'}"
+            )
+        try:
+            self.matcher.add(rule.id, rule.query)
+        except RuleSyntaxError as exc:
+            raise ConfigError(f"monitoring rule {rule.id!r}: query: {exc}") from exc
+        self.rules[rule.id] = rule
+        self._cooldowns[rule.id] = Cooldown(rule.cooldown, self.clock)
+
+    def _find_watchers(self) -> list[MonitorRule]:
+        return [r for r in self.rules.values() if any(t.watches_events for t in r.triggers)]
+
+    def update_rules(self, add: Iterable[MonitorRule] = (), remove: Iterable[str] = ()) -> None:
+        """Add or replace rules (a replaced rule starts with fresh trigger state and
+        cooldown) and remove rules by id, between batches. The other rules keep their
+        state. A bad rule raises ConfigError and leaves the rule set as it was before it."""
+        with self._lock:
+            for rule_id in remove:
+                if rule_id in self.rules:
+                    self.matcher.remove(rule_id)
+                    del self.rules[rule_id]
+                    del self._cooldowns[rule_id]
+            try:
+                for rule in add:
+                    self._add_rule(rule)
+            finally:
+                self._watchers = self._find_watchers()
 
     def process(self, docs: Sequence[Document]) -> list[Alert]:
         """Run one batch through every rule; returns the alerts submitted for delivery."""
@@ -231,6 +265,8 @@ class AlertEngine:
         rules = [self.rules[r] for r in matched]
         rules += [r for r in self._watchers if r.id not in matched] if touched else []
         out: list[Alert] = []
+        folded: dict[str, Alert] = {}
+        targets: list[tuple[str, ...]] = []
         for rule in rules:
             observations = matched.get(rule.id, [])
             for trigger in rule.triggers:
@@ -253,14 +289,33 @@ class AlertEngine:
                         reasons=[f"命中规则「{rule.name}」：{rule.query}", *firing.reasons],
                         samples=firing.samples,
                     )
-                    if not self._cooldowns[rule.id].admit(alert):
+                    cooldown = self._cooldowns[rule.id]
+                    if not cooldown.admit(alert):
                         self._stats.folded += 1
+                        into = cooldown.open_alert(alert.rule_id, alert.event_id)
+                        if into is not None:
+                            folded[into.id] = into
                         continue
-                    self._stats.alerts += 1
-                    self._stats.deliveries += self.dispatcher.submit(alert, rule.channels or None)
-                    self._recent.append(alert)
                     out.append(alert)
+                    targets.append(rule.channels)
+        self._save(out, folded)
+        for alert, channels in zip(out, targets, strict=True):
+            self._stats.alerts += 1
+            self._stats.deliveries += self.dispatcher.submit(alert, channels or None)
+            self._recent.append(alert)
         return out
+
+    def _save(self, new: list[Alert], folded: dict[str, Alert]) -> None:
+        """Hand the batch's alerts to the sink before delivery; a failure is logged."""
+        if self.sink is None or not (new or folded):
+            return
+        fresh = {a.id for a in new}
+        batch = new + [a for a in folded.values() if a.id not in fresh]
+        try:
+            self.sink(batch)
+        except YuqingError as exc:
+            self._stats.unsaved += len(new)
+            LOG.error("cannot save %d alert(s); delivering them anyway: %s", len(batch), exc)
 
     def recent(self, n: int = 50) -> list[Alert]:
         """The last ``n`` alerts submitted, newest first (memory only; bounded)."""

@@ -8,6 +8,12 @@ dispatcher delivers in the background. One line per poll says what happened. The
 ends when ``stop_event`` is set (``run_command`` sets it on SIGINT/SIGTERM); pending
 deliveries then get up to 10 s.
 
+Alerts are saved in the store before delivery (``AlertEngine(sink=store.add_alerts)``) and
+every delivery attempt goes to the store's delivery log (and to ``[alerts.delivery] log``
+when set). Rules saved in the store through ``/api/v1/rules`` run beside yuqing.toml's
+``[[monitor.rules]]`` (an id used by both is a ConfigError at start); rules saved, changed
+or deleted while the loop runs take effect at the next poll.
+
 The poll interval is wall time (it paces I/O); triggers and cooldowns run on post times
 and the injected clock, as everywhere in yuqing.
 """
@@ -35,7 +41,10 @@ from yuqing.runtime.ingest import Ingestor, IngestReport
 from yuqing.settings import Settings, load_settings
 from yuqing.sources.base import Source
 from yuqing.sources.resolve import kind_of, open_sources
-from yuqing.store.url import open_store
+from yuqing.store.base import Store
+from yuqing.store.delivery_log import StoreDeliveryLog
+from yuqing.store.saved_rules import RuleSync, saved_rules
+from yuqing.store.url import open_store, sqlite_path
 
 if TYPE_CHECKING:
     from yuqing.pipeline.stage import Pipeline
@@ -137,16 +146,24 @@ def run_forever(
     )
     report = RunReport()
     try:
-        engine = AlertEngine(
-            rules,
-            dispatcher,
-            clock,
-            settings.public_url,
-            events=EventTracker(titles=_titles(clusterer)),
-            max_recent=settings.monitor.recent_alerts,
-        )
         store = open_store(settings.store)
         try:
+            if not (
+                settings.store.startswith("sqlite:") and sqlite_path(settings.store) == ":memory:"
+            ):
+                dispatcher.log = StoreDeliveryLog(settings.store, also=dispatcher.log)
+            rules += saved_rules(store, settings)
+            sync = RuleSync(settings)
+            sync.changes(store)
+            engine = AlertEngine(
+                rules,
+                dispatcher,
+                clock,
+                settings.public_url,
+                events=EventTracker(titles=_titles(clusterer)),
+                max_recent=settings.monitor.recent_alerts,
+                sink=store.add_alerts,
+            )
             alerts: list[int] = [0]
 
             def on_batch(docs: Any) -> None:
@@ -171,6 +188,7 @@ def run_forever(
                 out.flush()
                 while not stop_event.is_set():
                     alerts[0] = 0
+                    _sync_rules(sync, store, engine, err)
                     polled = _poll(settings, ingestor, err)
                     if clusterer is not None:
                         report.closed_events += len(clusterer.drain_closed())
@@ -191,6 +209,20 @@ def run_forever(
     finally:
         dispatcher.close(CLOSE_TIMEOUT)
     return report
+
+
+def _sync_rules(sync: RuleSync, store: Store, engine: AlertEngine, err: TextIO) -> None:
+    """Apply the rules saved, changed or deleted in the store since the last poll."""
+    add, remove = sync.changes(store)
+    for message in sync.errors:
+        err.write(f"warning: {message}\n")
+    for rule in add:
+        try:
+            engine.update_rules(add=[rule])
+        except ConfigError as exc:
+            err.write(f"warning: {exc}\n")
+    if remove:
+        engine.update_rules(remove=remove)
 
 
 def _poll(settings: Settings, ingestor: Ingestor, err: TextIO) -> tuple[IngestReport, int]:

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol, get_args
 from yuqing.models import Cursor, Document, SearchHit, StoreStats
 
 if TYPE_CHECKING:
+    from yuqing.alerts.alert import Alert
+    from yuqing.alerts.delivery import DeliveryAttempt
     from yuqing.events.event import Event
 
 # What trend and distribution queries can group by: every post, an analysis label
@@ -19,6 +21,8 @@ if TYPE_CHECKING:
 Dimension = Literal["total", "sentiment", "emotion", "risk", "source", "region", "event"]
 DIMENSIONS: tuple[str, ...] = get_args(Dimension)
 EventOrder = Literal["time", "engagement", "risk"]
+AlertStatus = Literal["new", "acknowledged"]
+ALERT_STATUSES: tuple[str, ...] = get_args(AlertStatus)
 SLOT_SECONDS = 900  # trend counts come in UTC quarter-hours (every zone offset is a multiple)
 
 
@@ -66,6 +70,45 @@ class EventRollup:
     @property
     def title(self) -> str:
         return str(self.stored.get("title") or "") if self.stored else ""
+
+
+@dataclass(slots=True)
+class StoredAlert:
+    """An alert as the store keeps it: the :class:`~yuqing.alerts.alert.Alert` (with the
+    latest ``suppressed`` count), its insertion number ``seq`` (increasing: the alert
+    stream's cursor) and whether a person acknowledged it, who and when."""
+
+    alert: Alert
+    seq: int
+    status: AlertStatus = "new"
+    acknowledged_by: str | None = None
+    acknowledged_at: datetime | None = None
+
+
+@dataclass(slots=True)
+class StoredRule:
+    """A monitoring rule saved through the API (``[[monitor.rules]]`` keys: ``triggers``
+    is the list of trigger tables, checked by yuqing.alerts.rules_config on load)."""
+
+    id: str
+    name: str
+    query: str
+    triggers: list[dict[str, Any]]
+    enabled: bool = True
+    severity: str = "medium"
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+    def as_table(self) -> dict[str, Any]:
+        """The rule as a ``[[monitor.rules]]`` table, for ``rules_config.load_rules``."""
+        return {
+            "id": self.id,
+            "name": self.name,
+            "query": self.query,
+            "triggers": self.triggers,
+            "severity": self.severity,
+            "enabled": self.enabled,
+        }
 
 
 class Store(Protocol):
@@ -175,6 +218,71 @@ class Store(Protocol):
         limit: int = 20,
     ) -> list[Document]:
         """The newest documents by published_at in the window, newest first."""
+        ...
+
+    # -- alerts, their deliveries and the monitoring rules saved through the API -----------
+
+    def add_alerts(self, alerts: Sequence[Alert]) -> int:
+        """Save alerts, idempotent by id: a stored alert keeps its status and only its
+        ``suppressed`` count may grow. Returns how many were new."""
+        ...
+
+    def alerts(
+        self,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        status: AlertStatus | None = None,
+        rule_id: str | None = None,
+        limit: int = 100,
+    ) -> list[StoredAlert]:
+        """Stored alerts, newest first (``created_at`` in [since, until))."""
+        ...
+
+    def alerts_after(self, seq: int, limit: int = 100) -> list[StoredAlert]:
+        """Alerts stored after the one numbered ``seq`` (0: from the first), oldest first:
+        the alert stream reads these."""
+        ...
+
+    def get_alert(self, alert_id: str) -> StoredAlert | None: ...
+
+    def last_alert_seq(self) -> int:
+        """The ``seq`` of the newest stored alert (0 when there is none)."""
+        ...
+
+    def acknowledge_alert(self, alert_id: str, who: str, at: datetime) -> bool:
+        """Mark an alert acknowledged by ``who`` at ``at``; False when it already was (the
+        first acknowledgement stays). An unknown id raises StoreError naming it."""
+        ...
+
+    def record_delivery(self, attempt: DeliveryAttempt) -> None:
+        """Append one delivery attempt to the delivery log."""
+        ...
+
+    def deliveries(self, *, alert_id: str | None = None, limit: int = 100) -> list[DeliveryAttempt]:
+        """Delivery attempts, newest first (of one alert, or of all)."""
+        ...
+
+    def save_rule(
+        self,
+        rule_id: str,
+        name: str,
+        query: str,
+        triggers_json: str,
+        enabled: bool,
+        *,
+        severity: str = "medium",
+    ) -> bool:
+        """Insert or replace a monitoring rule; True when it is new. ``triggers_json`` is a
+        JSON array of trigger tables (StoreError when it is not)."""
+        ...
+
+    def rules(self) -> list[StoredRule]:
+        """The saved monitoring rules, by id."""
+        ...
+
+    def delete_rule(self, rule_id: str) -> bool:
+        """Delete a saved rule; False when there was none with that id."""
         ...
 
     def close(self) -> None: ...

@@ -121,6 +121,52 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX events_last_seen ON events (last_seen)",
         ),
     ),
+    Migration(
+        4,
+        "alerts, delivery log and monitoring rules",
+        (
+            # seq: insertion order, the cursor of the alert stream (ids are hashes).
+            """CREATE TABLE alerts (
+                seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                id TEXT NOT NULL UNIQUE,
+                rule_id TEXT NOT NULL,
+                kind TEXT NOT NULL,
+                severity TEXT NOT NULL,
+                event_id TEXT,
+                created_at INTEGER NOT NULL,   -- microseconds since the epoch, UTC
+                suppressed INTEGER NOT NULL DEFAULT 0,
+                status TEXT NOT NULL DEFAULT 'new',   -- new | acknowledged
+                acknowledged_by TEXT,
+                acknowledged_at INTEGER,
+                data TEXT NOT NULL             -- Alert.as_payload() as JSON
+            )""",
+            "CREATE INDEX alerts_created ON alerts (created_at, seq)",
+            "CREATE INDEX alerts_rule ON alerts (rule_id, created_at)",
+            "CREATE INDEX alerts_status ON alerts (status, created_at)",
+            """CREATE TABLE deliveries (
+                pk INTEGER PRIMARY KEY,
+                alert_id TEXT NOT NULL,
+                rule_id TEXT NOT NULL,
+                channel TEXT NOT NULL,
+                attempt INTEGER NOT NULL,
+                at INTEGER NOT NULL,
+                ok INTEGER NOT NULL,
+                final INTEGER NOT NULL,
+                data TEXT NOT NULL             -- DeliveryAttempt.to_dict() as JSON
+            )""",
+            "CREATE INDEX deliveries_alert ON deliveries (alert_id, pk)",
+            """CREATE TABLE monitor_rules (
+                id TEXT PRIMARY KEY,
+                name TEXT NOT NULL,
+                query TEXT NOT NULL,
+                triggers TEXT NOT NULL,        -- JSON array of trigger tables
+                severity TEXT NOT NULL DEFAULT 'medium',
+                enabled INTEGER NOT NULL DEFAULT 1,
+                created_at INTEGER NOT NULL,
+                updated_at INTEGER NOT NULL
+            )""",
+        ),
+    ),
 )
 
 LATEST = MIGRATIONS[-1].version

@@ -27,12 +27,23 @@ from typing import TYPE_CHECKING, Any
 from yuqing.errors import StoreError
 from yuqing.models import Cursor, Document, SearchHit, StoreStats
 from yuqing.store import sqlite_queries as queries
-from yuqing.store.base import AddResult, Dimension, EventOrder, EventRollup, TrendCount
+from yuqing.store.base import (
+    AddResult,
+    AlertStatus,
+    Dimension,
+    EventOrder,
+    EventRollup,
+    StoredAlert,
+    StoredRule,
+    TrendCount,
+)
 from yuqing.store.migrations import apply_migrations, current_version
 from yuqing.store.rows import COLUMNS, document_to_row, from_micros, row_to_document, to_micros
 from yuqing.store.searchtext import index_terms, query_terms, split_query
 
 if TYPE_CHECKING:
+    from yuqing.alerts.alert import Alert
+    from yuqing.alerts.delivery import DeliveryAttempt
     from yuqing.events.event import Event
 
 _NONES = (None,) * len(COLUMNS)
@@ -361,6 +372,93 @@ class SQLiteStore:
     ) -> list[Document]:
         with self._errors("reading the latest documents"):
             return queries.latest_documents(self._conn, since, until, sources, limit)
+
+    # -- alerts, delivery log, saved rules (SQL in yuqing.store.sqlite_alerts) -------------
+    # imported on first use: plain ingest and search need not load the alerting code
+
+    def add_alerts(self, alerts: Sequence[Alert]) -> int:
+        from yuqing.store import sqlite_alerts as sql
+
+        with self._transaction("saving alerts") as conn:
+            return sql.add_alerts(conn, alerts)
+
+    def alerts(
+        self,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        status: AlertStatus | None = None,
+        rule_id: str | None = None,
+        limit: int = 100,
+    ) -> list[StoredAlert]:
+        from yuqing.store import sqlite_alerts as sql
+
+        with self._errors("reading alerts"):
+            return sql.alerts(self._conn, since, until, status, rule_id, limit)
+
+    def alerts_after(self, seq: int, limit: int = 100) -> list[StoredAlert]:
+        from yuqing.store import sqlite_alerts as sql
+
+        with self._errors(f"reading alerts after number {seq}"):
+            return sql.alerts_after(self._conn, seq, limit)
+
+    def get_alert(self, alert_id: str) -> StoredAlert | None:
+        from yuqing.store import sqlite_alerts as sql
+
+        with self._errors(f"reading alert {alert_id}"):
+            return sql.get_alert(self._conn, alert_id)
+
+    def last_alert_seq(self) -> int:
+        with self._errors("reading the newest alert number"):
+            row = self._conn.execute("SELECT MAX(seq) FROM alerts").fetchone()
+        return int(row[0] or 0)
+
+    def acknowledge_alert(self, alert_id: str, who: str, at: datetime) -> bool:
+        from yuqing.store import sqlite_alerts as sql
+
+        with self._transaction(f"acknowledging alert {alert_id}") as conn:
+            return sql.acknowledge_alert(conn, self.url, alert_id, who, at)
+
+    def record_delivery(self, attempt: DeliveryAttempt) -> None:
+        from yuqing.store import sqlite_alerts as sql
+
+        with self._transaction("recording a delivery attempt") as conn:
+            sql.record_delivery(conn, attempt)
+
+    def deliveries(self, *, alert_id: str | None = None, limit: int = 100) -> list[DeliveryAttempt]:
+        from yuqing.store import sqlite_alerts as sql
+
+        with self._errors("reading the delivery log"):
+            return sql.deliveries(self._conn, alert_id, limit)
+
+    def save_rule(
+        self,
+        rule_id: str,
+        name: str,
+        query: str,
+        triggers_json: str,
+        enabled: bool,
+        *,
+        severity: str = "medium",
+    ) -> bool:
+        from yuqing.store import sqlite_alerts as sql
+
+        with self._transaction(f"saving rule {rule_id}") as conn:
+            return sql.save_rule(
+                conn, self.url, rule_id, name, query, triggers_json, enabled, severity
+            )
+
+    def rules(self) -> list[StoredRule]:
+        from yuqing.store import sqlite_alerts as sql
+
+        with self._errors("reading the monitoring rules"):
+            return sql.rules(self._conn)
+
+    def delete_rule(self, rule_id: str) -> bool:
+        from yuqing.store import sqlite_alerts as sql
+
+        with self._transaction(f"deleting rule {rule_id}") as conn:
+            return sql.delete_rule(conn, rule_id)
 
 
 def _by_columns(rows: Iterator[tuple[Any, ...]]) -> dict[tuple[bool, ...], list[tuple[Any, ...]]]:

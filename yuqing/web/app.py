@@ -110,12 +110,14 @@ def _install_errors(app: FastAPI) -> None:
 def create_app(settings: Settings) -> FastAPI:
     """The web console and API over ``settings.store``; nothing is opened until a request
     (the first one migrates the schema)."""
-    from yuqing.web import routes_api, routes_pages
+    from yuqing.web import routes_alerts, routes_api, routes_pages
+    from yuqing.web.routes_alert_pages import router as alert_pages
 
     app = FastAPI(
         title="yuqing 舆情 API",
         version=__version__,
-        description="REST API v1 of yuqing: push posts, search, events, trends, statistics. "
+        description="REST API v1 of yuqing: push posts, search, events, trends, statistics, "
+        "alerts (list, acknowledge, a server-sent event stream) and monitoring rules. "
         "Send `Authorization: Bearer <token>` (web.api_tokens). Errors: "
         '`{"ok": false, "error": {"code", "message", "details"}}`.',
         openapi_url="/openapi.json",
@@ -136,7 +138,9 @@ def create_app(settings: Settings) -> FastAPI:
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(routes_api.router)
+    app.include_router(routes_alerts.router)
     app.include_router(routes_pages.router)
+    app.include_router(alert_pages)
     return app
 
 

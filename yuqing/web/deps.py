@@ -68,17 +68,25 @@ class WebState:
         finally:
             store.close()
 
-    def check_token(self, authorization: str | None, *, write: bool) -> None:
+    def check_token(
+        self,
+        authorization: str | None,
+        *,
+        write: bool,
+        action: str = "pushing posts",
+        code: str = "push_disabled",
+    ) -> None:
         """Raise ApiError 401/403 unless the request may go on. Reads need a token only when
-        tokens are configured; writes always need one."""
+        tokens are configured; writes always need one (403 ``code`` when none is
+        configured, the message naming the ``action``)."""
         tokens = self.settings.web.api_tokens
         if not tokens:
             if not write:
                 return
             raise ApiError(
                 403,
-                "push_disabled",
-                "pushing posts needs an API token, and none is configured: "
+                code,
+                f"{action} needs an API token, and none is configured: "
                 "set web.api_tokens in yuqing.toml or YUQING_WEB__API_TOKENS",
             )
         scheme, _, given = (authorization or "").partition(" ")
