@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import secrets
 import sys
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -439,7 +440,8 @@ def demo(
     db = folder / "yuqing.db"
     for path in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
         path.unlink(missing_ok=True)
-    settings = state.settings(store=f"sqlite:///{db}")
+    token = secrets.token_urlsafe(12)  # lets the demo's pages acknowledge alerts
+    settings = state.settings(store=f"sqlite:///{db}", web={"api_tokens": [token]})
     summary = DemoSummary()
     opened = _sources([str(data)], settings, "jsonl", ColumnMapping(), None)
     store = _open_store(settings)
@@ -466,7 +468,7 @@ def demo(
         from yuqing.web import serve as serve_web
 
         where = f"http://{host or settings.web.host}:{port or settings.web.port}/"
-        out_console.print(f"舆情看板: {where}  (Ctrl+C 退出)")
+        out_console.print(f"舆情看板: {where}  接口令牌: {token}  (Ctrl+C 退出)")
         serve_web(settings, host, port)
 
 
