@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import secrets
 import sys
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -428,8 +429,10 @@ def demo(
 ) -> None:
     """Generate a demo incident, run the whole pipeline into an SQLite store, print a
     summary, then serve the dashboard on it (Ctrl+C stops)."""
-    from yuqing.demo.scenario import generate, iter_jsonl
+    from yuqing.demo.monitor import DemoMonitor
+    from yuqing.demo.scenario import Scenario, generate, iter_jsonl
     from yuqing.demo.summary import DemoSummary
+    from yuqing.models import Document
     from yuqing.runtime.factory import build_pipeline
     from yuqing.runtime.ingest import Ingestor
 
@@ -445,20 +448,28 @@ def demo(
     summary = DemoSummary()
     opened = _sources([str(data)], settings, "jsonl", ColumnMapping(), None)
     store = _open_store(settings)
+    monitor = DemoMonitor(store, settings.public_url, Scenario().start)
+
+    def on_batch(docs: Sequence[Document]) -> None:
+        summary.add(docs)
+        monitor.process(docs)
+
     try:
         with RejectReporter(None, several_sources=False) as reporter:
             ingestor = Ingestor(
                 store,
                 build_pipeline(settings, events=True),
-                batch_size=settings.batch_size,
+                batch_size=200,  # alerts follow the scenario in small steps
                 on_reject=reporter,
-                on_batch=summary.add,
+                on_batch=on_batch,
             )
             report = ingestor.run(opened)
         hits = store.search("过期食材", limit=3)
     finally:
+        monitor.close()
         store.close()
     summary.events = report.events
+    summary.alerts = monitor.raised
     summary.print(out_console)
     out_console.print(f"搜索“过期食材”: {store_hits(hits)}")
     out_console.print(f"数据: {data}   存储: sqlite:///{db}")

@@ -27,6 +27,7 @@ class DemoSummary:
     duplicates: int = 0
     reposts: int = 0
     events: int = 0
+    alerts: int = 0
 
     def add(self, docs: Sequence[Document]) -> None:
         for doc in docs:
@@ -64,6 +65,8 @@ class DemoSummary:
         table.add_row("近似重复 / 转发链", f"{self.duplicates} / {self.reposts}")
         if self.events:
             table.add_row("事件", str(self.events))
+        if self.alerts:
+            table.add_row("预警", str(self.alerts))
         table.add_row("每小时声量", self.sparkline())
 
         def dist(counter: Counter[str], names: dict[str, str]) -> str:
