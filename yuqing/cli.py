@@ -3,9 +3,7 @@
 
 from __future__ import annotations
 
-import secrets
 import sys
-from collections.abc import Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -177,6 +175,13 @@ def ingest(
         int | None, typer.Option(help="Records per batch and transaction.")
     ] = None,
     progress: Annotated[bool, typer.Option(help="Show a progress bar on a terminal.")] = True,
+    stream: Annotated[
+        str | None,
+        typer.Option(
+            "--stream",
+            help="Publish the records to this Redis stream for `yuqing worker` instead of storing them.",
+        ),
+    ] = None,
 ) -> None:
     """Read posts into the store: normalize, de-duplicate, segment, analyse, index.
 
@@ -188,6 +193,23 @@ def ingest(
 
     settings = state.settings(**({"batch_size": batch_size} if batch_size else {}))
     mapping = ColumnMapping.from_options(text_column, id_column, time_column, column or [])
+    if stream is not None:
+        from yuqing.streams import publish_command
+
+        code = publish_command(
+            sources,
+            settings,
+            stream,
+            kind=kind,
+            mapping=mapping,
+            source_name=source,
+            rejects_path=rejects,
+            resume=resume,
+            batch_size=batch_size,
+        )
+        if code:
+            raise typer.Exit(code)
+        return
     opened = _sources(sources, settings, kind, mapping, source)
     store = _open_store(settings)
     try:
@@ -395,261 +417,6 @@ def db_migrate() -> None:
     print(f"{settings.store}: schema version {version}")
 
 
-# ---------------------------------------------------------------- run
-@app.command("run")
-def run_monitor(
-    config: Annotated[
-        Path, typer.Argument(help="The yuqing.toml with [run], [monitor] and [alerts].")
-    ],
-    once: Annotated[bool, typer.Option("--once", help="Poll the sources once and exit.")] = False,
-) -> None:
-    """Run continuously: poll sources, analyse, cluster events, raise and deliver alerts."""
-    from yuqing.runtime.run import run_command
-
-    code = run_command(config, once=once)
-    if code:
-        raise typer.Exit(code)
-
-
-# ---------------------------------------------------------------- demo, train, eval
-@app.command()
-def demo(
-    folder: Annotated[
-        Path, typer.Option("--dir", help="Where the demo writes its files and store.")
-    ] = Path("demo"),
-    posts: Annotated[int, typer.Option("--posts", help="How many posts to generate.")] = 600,
-    seed: Annotated[int, typer.Option(help="Random seed of the scenario.")] = 7,
-    serve_ui: Annotated[
-        bool, typer.Option("--serve/--no-serve", help="Serve the dashboard afterwards.")
-    ] = True,
-    host: Annotated[
-        str | None, typer.Option(help="Dashboard address (default [web] host).")
-    ] = None,
-    port: Annotated[int | None, typer.Option(help="Dashboard port (default [web] port).")] = None,
-) -> None:
-    """Generate a demo incident, run the whole pipeline into an SQLite store, print a
-    summary, then serve the dashboard on it (Ctrl+C stops)."""
-    from yuqing.demo.monitor import DemoMonitor
-    from yuqing.demo.scenario import Scenario, generate, iter_jsonl
-    from yuqing.demo.summary import DemoSummary
-    from yuqing.models import Document
-    from yuqing.runtime.factory import build_pipeline
-    from yuqing.runtime.ingest import Ingestor
-
-    folder.mkdir(parents=True, exist_ok=True)
-    data = folder / "posts.jsonl"
-    with data.open("wb") as fh:
-        fh.writelines(iter_jsonl(generate(posts, seed=seed)))
-    db = folder / "yuqing.db"
-    for path in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
-        path.unlink(missing_ok=True)
-    token = secrets.token_urlsafe(12)  # lets the demo's pages acknowledge alerts
-    settings = state.settings(store=f"sqlite:///{db}", web={"api_tokens": [token]})
-    summary = DemoSummary()
-    opened = _sources([str(data)], settings, "jsonl", ColumnMapping(), None)
-    store = _open_store(settings)
-    monitor = DemoMonitor(store, settings.public_url, Scenario().start)
-
-    def on_batch(docs: Sequence[Document]) -> None:
-        summary.add(docs)
-        monitor.process(docs)
-
-    try:
-        with RejectReporter(None, several_sources=False) as reporter:
-            ingestor = Ingestor(
-                store,
-                build_pipeline(settings, events=True),
-                batch_size=200,  # alerts follow the scenario in small steps
-                on_reject=reporter,
-                on_batch=on_batch,
-            )
-            report = ingestor.run(opened)
-        hits = store.search("过期食材", limit=3)
-    finally:
-        monitor.close()
-        store.close()
-    summary.events = report.events
-    summary.alerts = monitor.raised
-    summary.print(out_console)
-    out_console.print(f"搜索“过期食材”: {store_hits(hits)}")
-    out_console.print(f"数据: {data}   存储: sqlite:///{db}")
-    out_console.print(f"试试: yuqing --store sqlite:///{db} search 食堂")
-    print(report.summary(), flush=True)
-    if serve_ui:
-        from yuqing.web import serve as serve_web
-
-        where = f"http://{host or settings.web.host}:{port or settings.web.port}/"
-        out_console.print(f"舆情看板: {where}  接口令牌: {token}  (Ctrl+C 退出)")
-        serve_web(settings, host, port)
-
-
-@app.command()
-def serve(
-    host: Annotated[
-        str | None, typer.Option(help="Address to listen on (default [web] host).")
-    ] = None,
-    port: Annotated[int | None, typer.Option(help="Port (default [web] port).")] = None,
-) -> None:
-    """Serve the dashboard and the REST API (/api/v1, docs at /docs) on the store."""
-    from yuqing.web import serve as serve_web
-
-    serve_web(state.settings(), host, port)
-
-
-def store_hits(hits: list[Any]) -> str:
-    return " | ".join(h.snippet for h in hits) or "无结果"
-
-
-@app.command()
-def train(
-    task: Annotated[str, typer.Argument(help="sentiment, emotion or rumor.")],
-    data: Annotated[
-        list[Path] | None,
-        typer.Option(
-            "--data",
-            help="Labelled CSV files (default: the documented recipe over ../shared/data).",
-        ),
-    ] = None,
-    out: Annotated[
-        Path | None, typer.Option("--out", help="Artifact path (default: the packaged model).")
-    ] = None,
-    seed: Annotated[int, typer.Option(help="Random seed.")] = 42,
-) -> None:
-    """Train a model from labelled data and write its artifact and model card."""
-    from yuqing.analysis.training import train as run_train
-
-    card = run_train(task, data or None, out, seed=seed)
-    print(card.format() if hasattr(card, "format") else card)
-
-
-@app.command("eval")
-def evaluate(
-    task: Annotated[str, typer.Argument(help="sentiment, emotion or rumor.")],
-    file: Annotated[Path, typer.Argument(help="A labelled CSV file.")],
-    text_column: Annotated[
-        str, typer.Option("--text-column", help="Column with the text.")
-    ] = "text",
-    label_column: Annotated[
-        str, typer.Option("--label-column", help="Column with the label.")
-    ] = "label",
-) -> None:
-    """Accuracy, macro-F1, per-class precision/recall and the confusion matrix of a model."""
-    from yuqing.analysis.evaluation import evaluate as run_eval
-
-    print(run_eval(task, file, text_column, label_column).format())
-
-
-# ---------------------------------------------------------------- report
-@app.command()
-def report(
-    kind: Annotated[str, typer.Argument(help="daily, weekly or special (专报, needs --event).")],
-    event: Annotated[
-        str | None, typer.Option("--event", help="The event of a special report.")
-    ] = None,
-    fmt: Annotated[str, typer.Option("--format", help="docx or html.")] = "docx",
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="Output file.")] = None,
-    since: Annotated[
-        str | None, typer.Option(help="Start of the period (default: the newest stored day).")
-    ] = None,
-    until: Annotated[str | None, typer.Option(help="End of the period.")] = None,
-) -> None:
-    """A briefing for leaders from the store, every figure and quote linked to stored posts
-    and checked against the store before the file is written."""
-    from yuqing.reports import report_command
-
-    settings = state.settings()
-    code = report_command(
-        settings,
-        kind,
-        fmt,
-        out,
-        _time_option("--since", since, settings),
-        _time_option("--until", until, settings),
-        event,
-    )
-    if code:
-        raise typer.Exit(code)
-
-
-# ---------------------------------------------------------------- drill
-@drill_app.command("list")
-def drill_list() -> None:
-    """The built-in scenarios."""
-    from yuqing.drill import list_scenarios
-
-    table = Table(header_style="bold")
-    for name in ("名称", "标题", "领域", "小时", "约帖文"):
-        table.add_column(name)
-    for info in list_scenarios():
-        table.add_row(
-            info.name, info.title, info.field, f"{info.hours:g}", str(info.expected_posts)
-        )
-    out_console.print(table)
-
-
-@drill_app.command("validate")
-def drill_validate(
-    path: Annotated[Path, typer.Argument(help="A scenario YAML file.")],
-) -> None:
-    """Check a scenario file; errors name the line, column and key."""
-    from yuqing.drill import validate_command
-
-    code = validate_command(path)
-    if code:
-        raise typer.Exit(code)
-
-
-@drill_app.command("run")
-def drill_run(
-    scenario: Annotated[str, typer.Argument(help="A built-in scenario name or a YAML file.")],
-    speed: Annotated[
-        float, typer.Option(help="Scenario seconds per wall second (144: 24 h in 10 min; 0: fast).")
-    ] = 144.0,
-    seed: Annotated[int, typer.Option(help="Random seed of the generator.")] = 7,
-    report: Annotated[
-        Path | None, typer.Option("--report", help="Write the drill report here as JSON.")
-    ] = None,
-) -> None:
-    """Replay a scenario into its own store (--store, empty) with the monitoring rules
-    of the settings raising alerts on scenario time."""
-    import signal
-    import threading
-
-    from yuqing.alerts.delivery import dispatcher_from_config
-    from yuqing.alerts.engine import AlertEngine
-    from yuqing.alerts.rules_config import rules_from_settings
-    from yuqing.drill import load_scenario
-    from yuqing.drill.replay import AcceleratedClock, run_drill
-
-    settings = state.settings()
-    sc = load_scenario(scenario)
-    clock = AcceleratedClock(sc.start, speed)
-    stop = threading.Event()
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
-    with dispatcher_from_config(
-        settings.alerts.channels, settings.alerts.delivery, clock=clock
-    ) as dispatcher:
-        engine = AlertEngine(rules_from_settings(settings), dispatcher, clock, settings.public_url)
-        result = run_drill(
-            sc,
-            store_url=settings.store,
-            speed=speed,
-            seed=seed,
-            settings=settings,
-            on_batch=engine.process,
-            stop_event=stop,
-            out=sys.stdout,
-            clock=clock,
-        )
-    if report is not None:
-        report.write_bytes(orjson.dumps(result.as_dict(), option=orjson.OPT_INDENT_2))
-    print(
-        f"posts {result.posts}, stored {result.stored}, events {result.events}, "
-        f"alerts {len(result.alerts)}, negative {result.negative}, "
-        f"group_incident {result.group_incident}, rumours {result.rumours}"
-    )
-
-
 # ---------------------------------------------------------------- entry point
 def _fail(message: str, code: int) -> NoReturn:
     err_console.print(
@@ -670,3 +437,6 @@ def main() -> None:
         _fail("interrupted", 130)
     except BrokenPipeError:
         raise SystemExit(0) from None
+
+
+from yuqing import cli_ops as _ops  # noqa: E402, F401  (registers the other commands)

@@ -1,0 +1,179 @@
+"""Server-mode throughput: Redis stream -> 1 or 2 worker processes -> one SQLite file.
+
+For each setting (analysis off / on) it publishes N posts to a fresh stream, starts K
+worker processes (each loads its models and warms up first, then all start together on a
+signal), and times from that signal until the stream is drained and every worker has
+exited. The reference beside it is embedded ingest (one process, the same pipeline
+without event clustering) over the same file in the same run. Prints a markdown table.
+
+    .venv/bin/python benchmarks/stream_workers.py --n 20000
+    .venv/bin/python benchmarks/stream_workers.py --n 20000 --redis redis://127.0.0.1:6379/15
+
+Posts come from benchmarks/pipeline.py's generator: real texts from ../shared/data (the
+demo generator when absent) with 10 % lightly edited copies, so the near-duplicate
+counts show what per-worker de-duplication misses with two workers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import orjson
+import redis
+
+from yuqing.runtime.factory import build_pipeline
+from yuqing.runtime.ingest import Ingestor
+from yuqing.settings import load_settings
+from yuqing.sources.resolve import open_sources
+from yuqing.store.url import open_store
+from yuqing.streams.publisher import Publisher
+from yuqing.streams.url import parse_stream_url
+
+HERE = Path(__file__).resolve().parent
+
+RUNNER = """
+import sys, orjson
+from datetime import timedelta
+from yuqing.runtime.factory import build_pipeline
+from yuqing.settings import load_settings
+from yuqing.store.url import open_store
+from yuqing.streams.entry import connect
+from yuqing.streams.url import parse_stream_url
+from yuqing.streams.worker import Worker, warm_stages
+store_url, url, name, analysis, batch = sys.argv[1:6]
+settings = load_settings(environ={}, overrides={"store": store_url})
+store = open_store(store_url)
+pipeline = build_pipeline(settings, analysis=analysis == "1", events=False)
+if analysis == "1":  # load the models before the clock starts
+    from yuqing.models import Document
+    pipeline.process([Document(id="warm", source="warm", text="预热一下模型")])
+warm_stages(pipeline, store, timedelta(days=30), 200_000)
+target = parse_stream_url(url)
+worker = Worker(connect(target), target, store, pipeline, consumer=name, batch_size=int(batch))
+print("ready", flush=True)
+sys.stdin.readline()
+report = worker.run(once=True)
+store.close()
+print(orjson.dumps({"stored": report.stored, "dups": report.near_duplicates,
+                    "received": report.received}).decode(), flush=True)
+"""
+
+
+def _posts(path: Path, n: int) -> None:
+    spec = importlib.util.spec_from_file_location("bench_pipeline", HERE / "pipeline.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.write_posts(path, n)
+
+
+def run_workers(
+    posts: Path, tmp: Path, redis_url: str, workers: int, analysis: bool, batch: int
+) -> dict[str, float]:
+    stream = f"bench-yuqing:{uuid.uuid4().hex[:8]}"
+    url = f"{redis_url}?stream={stream}&backlog=1000000"
+    target = parse_stream_url(url)
+    client = redis.Redis.from_url(target.redis_url)
+    store_url = f"sqlite:///{tmp / f'w{workers}-{int(analysis)}.db'}"
+    settings = load_settings(environ={}, overrides={"store": store_url})
+    open_store(store_url).close()
+    try:
+        Publisher(client, target).run(open_sources([str(posts)], zone=settings.zone))
+        procs = [
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-c",
+                    RUNNER,
+                    store_url,
+                    url,
+                    f"w{i}",
+                    str(int(analysis)),
+                    str(batch),
+                ],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+            for i in range(workers)
+        ]
+        for proc in procs:
+            assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+        start = time.perf_counter()
+        for proc in procs:
+            assert proc.stdin is not None
+            proc.stdin.write("go\n")
+            proc.stdin.flush()
+        results = [orjson.loads(proc.communicate()[0]) for proc in procs]
+        seconds = time.perf_counter() - start
+    finally:
+        keys = list(client.scan_iter(match=f"{stream}*"))
+        if keys:
+            client.delete(*keys)
+        client.close()
+    stored = sum(r["stored"] for r in results)
+    return {"seconds": seconds, "stored": stored, "dups": sum(r["dups"] for r in results)}
+
+
+def run_embedded(posts: Path, tmp: Path, analysis: bool, batch: int) -> dict[str, float]:
+    store_url = f"sqlite:///{tmp / f'embedded-{int(analysis)}.db'}"
+    settings = load_settings(environ={}, overrides={"store": store_url})
+    store = open_store(store_url)
+    pipeline = build_pipeline(settings, analysis=analysis, events=False)
+    if analysis:
+        from yuqing.models import Document
+
+        pipeline.process([Document(id="warm", source="warm", text="预热一下模型")])
+        pipeline = build_pipeline(settings, analysis=analysis, events=False)
+    report = Ingestor(store, pipeline, batch_size=batch).run(
+        open_sources([str(posts)], zone=settings.zone)
+    )
+    store.close()
+    return {"seconds": report.seconds, "stored": report.stored, "dups": report.near_duplicates}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("--n", type=int, default=20_000)
+    ap.add_argument("--batch", type=int, default=500, help="entries per worker batch")
+    ap.add_argument("--redis", default="redis://127.0.0.1:6379/15")
+    args = ap.parse_args()
+    rows: list[str] = []
+    with tempfile.TemporaryDirectory() as name:
+        tmp = Path(name)
+        posts = tmp / "posts.jsonl"
+        _posts(posts, args.n)
+        for analysis in (False, True):
+            base = run_embedded(posts, tmp, analysis, args.batch)
+            rate = {0: args.n / base["seconds"]}
+            line = f"| {'on' if analysis else 'off'} | embedded ingest (reference) | "
+            rows.append(line + f"{rate[0]:,.0f} | | {base['dups']:,.0f} |")
+            for workers in (1, 2):
+                got = run_workers(posts, tmp, args.redis, workers, analysis, args.batch)
+                assert got["stored"] == args.n, got
+                rate[workers] = args.n / got["seconds"]
+                scale = f"{rate[workers] / rate[1]:.2f}x" if workers == 2 else "1.00x"
+                rows.append(
+                    f"| {'on' if analysis else 'off'} | {workers} worker"
+                    f"{'s' if workers > 1 else ''} | {rate[workers]:,.0f} | {scale} | "
+                    f"{got['dups']:,.0f} |"
+                )
+            print(f"analysis {'on' if analysis else 'off'} done", file=sys.stderr)
+    print(f"{args.n:,} posts, batch {args.batch}, one SQLite file, Redis on localhost\n")
+    print("| analysis | mode | posts/s | scaling vs 1 worker | near-duplicates marked |")
+    print("|---|---|---|---|---|")
+    print("\n".join(rows))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,52 @@
+"""`yuqing ingest --stream` and `yuqing worker` through the real CLI, real Redis, real SQLite."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import redis
+
+from tests.streams.conftest import REDIS_URL
+from yuqing.store.url import open_store
+
+
+def run(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "yuqing", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ},
+    )
+
+
+def test_publish_then_worker(tmp_path: Path, redis_client: redis.Redis, stream_name: str) -> None:
+    posts = [
+        {
+            "id": str(i),
+            "text": f"第{i}条：宁波某小区停车费上涨，业主要求公开账目",
+            "published_at": 1763600000 + i,
+        }
+        for i in range(50)
+    ]
+    lines = [json.dumps(p, ensure_ascii=False) for p in posts] + ["{broken"]
+    (tmp_path / "in.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    url = f"{REDIS_URL}?stream={stream_name}&group=workers"
+    pub = run(["ingest", "in.jsonl", "--stream", url], tmp_path)
+    assert pub.returncode == 3, pub.stderr  # one broken line
+    assert "line 51: " in pub.stderr
+    assert "published 50" in pub.stdout
+    work = run(["--store", "sqlite:///w.db", "worker", "--stream", url, "--once"], tmp_path)
+    assert work.returncode == 0, work.stderr
+    store = open_store(f"sqlite:///{tmp_path / 'w.db'}")
+    try:
+        assert store.stats().documents == 50
+        doc = store.get_document("in", "7")
+        assert doc is not None and doc.analysis.get("sentiment") is not None
+    finally:
+        store.close()
