@@ -4,8 +4,11 @@ plans, drill scenarios) can name the line, column and key they are about."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import yaml
+
+from yuqing.errors import ConfigError
 
 
 def mark_of(node: yaml.Node | None, path: Sequence[str | int]) -> yaml.Mark | None:
@@ -37,3 +40,15 @@ def mark_of(node: yaml.Node | None, path: Sequence[str | int]) -> yaml.Mark | No
 def key_path(where: Sequence[str | int]) -> str:
     """``["phases", 2, "rate"]`` -> ``phases[2].rate``."""
     return "".join(f"[{k}]" if isinstance(k, int) else f".{k}" for k in where).lstrip(".")
+
+
+def compose_and_load(text: str, what: str) -> tuple[yaml.Node | None, Any]:
+    """The composed tree (for positions) and the plain data of a YAML text; a syntax error
+    is a ConfigError naming ``what`` (e.g. ``plan file plans/food.yaml``), line and column."""
+    try:
+        return yaml.compose(text, Loader=yaml.SafeLoader), yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        at = f", line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError(f"{what}{at}: invalid YAML: {problem}") from exc

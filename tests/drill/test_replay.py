@@ -188,17 +188,15 @@ def test_high_speed_replay_paces_on_the_clock(tmp_path: Path) -> None:
 def test_stop_event_ends_a_drill_early(tmp_path: Path) -> None:
     scenario = parse_scenario(TINY, "tiny.yaml")
     stop = threading.Event()
-    timer = threading.Timer(0.3, stop.set)
-    timer.start()
     report = run_drill(
         scenario,
         store_url=f"sqlite:///{tmp_path / 'stop.db'}",
         speed=2 * 3600 / 3,  # would take 3 s
         seed=1,
+        on_batch=lambda docs: stop.set(),  # stop once the first batch is committed
         stop_event=stop,
         out=io.StringIO(),
     )
-    timer.join()
     assert report.stopped and 0 < report.stored < report.posts
     assert report.timeline[-1].kind == "stopped"
     assert report.ended_at < scenario.end

@@ -31,7 +31,7 @@ from typing import Any
 import yaml
 
 from yuqing.errors import ConfigError
-from yuqing.yamlpath import key_path, mark_of
+from yuqing.yamlpath import compose_and_load, key_path, mark_of
 
 __all__ = [
     "SHIPPED_PLANS_DIR",
@@ -197,14 +197,7 @@ def load_plan(path: Path) -> Plan:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"plan file {path}: cannot be read as UTF-8 text: {exc}") from exc
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-        at = f", line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise ConfigError(f"plan file {path}{at}: invalid YAML: {problem}") from exc
+    node, data = compose_and_load(text, f"plan file {path}")
     return _PlanReader(path, node).plan(data)
 
 

@@ -21,10 +21,9 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import yaml
-
 from yuqing.drill import lexicon
 from yuqing.errors import ConfigError
+from yuqing.yamlpath import compose_and_load
 
 __all__ = [
     "BUILTIN_DIR",
@@ -170,14 +169,7 @@ class ScenarioInfo:
 
 def parse_scenario(text: str, origin: str = "<text>") -> Scenario:
     """Validate a scenario given as YAML text; ``origin`` names it in messages."""
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-        at = f", line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise ConfigError(f"scenario file {origin}{at}: invalid YAML: {problem}") from exc
+    node, data = compose_and_load(text, f"scenario file {origin}")
     from yuqing.drill.schema import ScenarioReader
 
     return ScenarioReader(origin, node).scenario(data)
