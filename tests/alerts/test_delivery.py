@@ -159,7 +159,7 @@ def test_full_queue_refuses_without_blocking(receiver: Receiver) -> None:
         assert dispatcher.submit(make_alert("a")) == 1
         began = time.perf_counter()
         assert dispatcher.submit(make_alert("b")) == 0
-        assert time.perf_counter() - began < 0.1
+        assert time.perf_counter() - began < 0.25  # far below the 0.3 s a blocked submit would take
         refused = dispatcher.failures()[0]
         assert (
             refused.rule_id == "b"
