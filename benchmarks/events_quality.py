@@ -245,12 +245,20 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     if args.grid:
         variants: list[tuple[str, dict[str, float]]] = [
-            ("threshold=0.05", {"threshold": 0.05}),
-            ("threshold=0.2", {"threshold": 0.2}),
-            ("threshold=0.3", {"threshold": 0.3}),
-            ("pair_threshold=0.1 (no small-event penalty)", {"pair_threshold": 0.1}),
+            (
+                "previous defaults (threshold=0.1, pair_threshold=0.2, no penalty, no df)",
+                {"threshold": 0.1, "pair_threshold": 0.2, "tagless_penalty": 0.0, "df_window": 0},
+            ),
+            ("df_window=0 (fixed idf only)", {"df_window": 0}),
+            ("df_window=0, threshold=0.07", {"df_window": 0, "threshold": 0.07}),
+            ("tagless_penalty=0", {"tagless_penalty": 0.0}),
+            ("tagless_penalty=0, threshold=0.05", {"tagless_penalty": 0.0, "threshold": 0.05}),
+            ("tagless_penalty=0.2", {"tagless_penalty": 0.2}),
+            ("df_window=2000", {"df_window": 2000}),
+            ("threshold=0.07", {"threshold": 0.07}),
+            ("threshold=0.1", {"threshold": 0.1}),
+            ("pair_threshold=0.1", {"pair_threshold": 0.1}),
             ("pair_threshold=0.3", {"pair_threshold": 0.3}),
-            ("pair_threshold=0.5", {"pair_threshold": 0.5}),
             ("decay_hours=0 (no time decay)", {"decay_hours": 0.0}),
             ("decay_hours=12", {"decay_hours": 12.0}),
             ("close_after_hours=24", {"close_after_hours": 24.0}),

@@ -9,6 +9,7 @@ import pytest
 
 from yuqing.errors import ConfigError
 from yuqing.events import Event, EventClusterer, event_id_for
+from yuqing.events.cluster_features import StreamDf, norm
 from yuqing.models import Document
 from yuqing.pipeline.normalize import Normalizer
 from yuqing.pipeline.segment import Segmenter
@@ -265,8 +266,45 @@ def test_event_type_is_the_public_summary() -> None:
 
 @pytest.mark.parametrize(
     "kwargs",
-    [{"threshold": 0.0}, {"close_after_hours": 0}, {"max_open_events": 0}, {"soft_weight": 2}],
+    [
+        {"threshold": 0.0},
+        {"close_after_hours": 0},
+        {"max_open_events": 0},
+        {"soft_weight": 2},
+        {"tagless_penalty": -0.1},
+        {"df_window": -1},
+    ],
 )
 def test_bad_configuration_is_a_config_error(kwargs: dict[str, float]) -> None:
     with pytest.raises(ConfigError, match="EventClusterer"):
         EventClusterer(**kwargs)  # type: ignore[arg-type]
+
+
+def test_stream_df_downweights_what_every_recent_post_shares() -> None:
+    window = StreamDf(window=3)
+    for i in range(5):
+        window.reweight({"肺炎": 0.6, f"word{i}": 0.8})
+    assert len(window) == 3  # bounded: the oldest posts are forgotten
+    out = window.reweight({"肺炎": 0.6, "食堂": 0.8})
+    assert out["食堂"] > 0.8 > 0.6 > out["肺炎"]
+    assert abs(norm(out) - 1.0) < 1e-9
+    assert window.reweight({}) == {} and len(window) == 3  # empty: not counted
+
+
+def test_stream_df_is_deterministic() -> None:
+    posts = [{"a": 1.0}, {"a": 0.6, "b": 0.8}, {"b": 0.6, "c": 0.8}, {"a": 0.8, "c": 0.6}]
+    first, second = StreamDf(2), StreamDf(2)
+    assert [first.reweight(p) for p in posts] == [second.reweight(p) for p in posts]
+
+
+def test_tagless_events_ask_more_than_hashtag_events() -> None:
+    plain = [make(f"f{i}", text, i) for i, text in enumerate(FOOD)]
+    EventClusterer(tagless_penalty=1.0).process(plain)
+    assert len({event_of(d) for d in plain}) == len(FOOD)  # no similarity reaches 1 + t
+    tagged = [make("t0", "#宁波食堂# " + FOOD[0])]
+    tagged += [make(f"t{i}", text, i) for i, text in enumerate(FOOD[1:], start=1)]
+    EventClusterer(tagless_penalty=1.0).process(tagged)
+    assert len({event_of(d) for d in tagged}) == 1  # the hashtag event takes them
+    again = [make(f"f{i}", text, i) for i, text in enumerate(FOOD)]
+    EventClusterer(tagless_penalty=0.0).process(again)
+    assert len({event_of(d) for d in again}) == 1

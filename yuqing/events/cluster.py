@@ -16,7 +16,9 @@ or starts a new one, and ``doc.analysis["event_id"]`` says which. Nothing is eve
    threshold is ``threshold`` for a large event, higher for a small one (up to
    ``pair_threshold`` for a one-post event), and ``new_hashtag_threshold`` when the post
    brings a hashtag no open event holds yet (a new hashtag joins only an event it
-   clearly belongs to).
+   clearly belongs to); an event that holds no hashtag asks ``tagless_penalty`` more.
+   Vectors are first reweighted by the document frequencies of the last ``df_window``
+   posts, so words that every current story shares count less.
 4. Else the post starts a new event (a post with neither words nor hashtags nor a link
    stays out of events: ``event_id`` None).
 
@@ -37,7 +39,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from yuqing.errors import ConfigError
-from yuqing.events.cluster_features import HASHTAG_PREFIX, FeatureExtractor, dot, norm
+from yuqing.events.cluster_features import (
+    HASHTAG_PREFIX,
+    FeatureExtractor,
+    StreamDf,
+    dot,
+    norm,
+)
 from yuqing.events.event import Event, event_id_for
 from yuqing.models import Document
 from yuqing.pipeline.keywords import IdfTable
@@ -70,13 +78,17 @@ class EventClusterer:
 
     Parameters (defaults tuned on the COVID-19 Weibo hashtag set, see docs/events.md):
 
-    - ``threshold`` (0.1): least (decayed) cosine between a post and the centroid of a
+    - ``threshold`` (0.04): least (decayed) cosine between a post and the centroid of a
       large event to join it.
     - ``new_hashtag_threshold`` (0.35): the same, for a post bringing a hashtag that no open
       event holds yet.
-    - ``pair_threshold`` (0.2): what joining a one-post event asks; an event of ``n`` posts
-      asks ``threshold + (pair_threshold - threshold) / n``, so a generic post does not
-      pair off with another generic post before it finds its established event.
+    - ``pair_threshold`` (0.15): what joining a one-post event asks; an event of ``n``
+      posts asks ``threshold + (pair_threshold - threshold) / n``, so a generic post does
+      not pair off with another generic post before it finds its established event.
+    - ``tagless_penalty`` (0.1): added to the threshold of an event that holds no
+      hashtag: a story anchored by a hashtag is a surer home than a few loose comments.
+    - ``df_window`` (5,000): posts whose document frequencies reweight the vectors (see
+      :class:`~yuqing.events.cluster_features.StreamDf`; 0: off).
     - ``close_after_hours`` (72): an event with no post for this long (scenario time,
       on ``published_at``) is closed.
     - ``decay_hours`` (24): the similarity to an event is multiplied by
@@ -102,9 +114,11 @@ class EventClusterer:
     def __init__(
         self,
         *,
-        threshold: float = 0.1,
+        threshold: float = 0.04,
         new_hashtag_threshold: float = 0.35,
-        pair_threshold: float = 0.2,
+        pair_threshold: float = 0.15,
+        tagless_penalty: float = 0.1,
+        df_window: int = 5_000,
         close_after_hours: float = 72.0,
         decay_hours: float = 24.0,
         soft_weight: float = 1.0,
@@ -123,6 +137,8 @@ class EventClusterer:
             "threshold": 0.0 < threshold <= 1.0,
             "new_hashtag_threshold": 0.0 < new_hashtag_threshold <= 1.0,
             "pair_threshold": 0.0 < pair_threshold <= 1.0,
+            "tagless_penalty": 0.0 <= tagless_penalty <= 1.0,
+            "df_window": df_window >= 0,
             "close_after_hours": close_after_hours > 0,
             "max_open_events": max_open_events >= 1,
             "centroid_features": centroid_features >= 1,
@@ -138,11 +154,14 @@ class EventClusterer:
             if not ok:
                 raise ConfigError(
                     f"EventClusterer {key}={locals()[key]!r} is out of range; thresholds are "
-                    "in (0, 1], counts at least 1, hours and weights positive"
+                    "in (0, 1], tagless_penalty in [0, 1], counts at least 1 (df_window and "
+                    "max_tracked_posts: 0 turns them off), hours and weights positive"
                 )
         self.threshold = threshold
         self.new_hashtag_threshold = new_hashtag_threshold
         self.pair_threshold = pair_threshold
+        self.tagless_penalty = tagless_penalty
+        self.stream_df = StreamDf(df_window) if df_window else None
         self.close_after = close_after_hours * 3600.0
         self.decay_hours = decay_hours
         self.decay = decay_hours * 3600.0
@@ -184,6 +203,8 @@ class EventClusterer:
             self._expire()
         tags = self.features.hashtags(doc)
         vec = self.features.vector(doc, tags)
+        if self.stream_df is not None:
+            vec = self.stream_df.reweight(vec)
         state = self._linked(doc, tags) or self._by_hashtag(tags, vec)
         weight = 1.0
         if state is None and vec:
@@ -283,8 +304,11 @@ class EventClusterer:
             sim = score / state.length if state.length else 0.0
             if self.decay_hours:
                 sim *= math.exp((state.last_ts - self._now) / self.decay)
-            # margin over the event's own threshold: a small event asks for more
-            key = (sim - base - extra / state.event.size, -state.seq)
+            # margin over the event's own threshold: a small or tagless event asks more
+            need = base + extra / state.event.size
+            if not state.event.hashtags:
+                need += self.tagless_penalty
+            key = (sim - need, -state.seq)
             if key >= best_key:
                 best, best_key = state, key
         return best

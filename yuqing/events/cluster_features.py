@@ -7,17 +7,22 @@ post's vector does not depend on the rest of the stream), plus one ``#tag`` feat
 hashtag. Words come from the post's own words (a bare repost has none: it joins its
 original's event through ``repost_of`` or stays out of events). Vectors are small (a short post has 5-20 words), so a Python dict beats numpy
 here: the cost is in the few dict lookups per candidate event.
+
+:class:`StreamDf` rescales a vector by how common each feature is in the recent stream:
+words every current story shares (武汉, 肺炎 in an epidemic) weigh less than the words
+of one story, which the fixed reference table cannot know.
 """
 
 from __future__ import annotations
 
 import math
+from collections import Counter, deque
 from collections.abc import Iterable
 
 from yuqing.models import Document
 from yuqing.pipeline.keywords import IdfTable
 
-__all__ = ["HASHTAG_PREFIX", "FeatureExtractor", "dot", "norm"]
+__all__ = ["HASHTAG_PREFIX", "FeatureExtractor", "StreamDf", "dot", "norm"]
 
 HASHTAG_PREFIX = "#"
 """Features that stand for a hashtag start with ``#`` (words never do: the normalizer
@@ -115,3 +120,49 @@ class FeatureExtractor:
         if not length:
             return {}
         return {feat: weight / length for feat, weight in vec.items()}
+
+
+class StreamDf:
+    """Document frequencies over the last ``window`` posts with a vector, and the
+    reweighting they give.
+
+    :meth:`reweight` counts the post, then multiplies each feature's weight by
+    ``(ln((1 + n) / (1 + df)) + 1) / (ln(1 + n) + 1)`` (a smooth idf over the ``n``
+    posts in the window, scaled to at most 1) and returns the unit-length result. The
+    window is a FIFO of the posts' feature lists, so memory is bounded by ``window``
+    times the features of a post, and the result depends only on the posts before it
+    in stream order (deterministic, the same in one batch or many).
+    """
+
+    def __init__(self, window: int) -> None:
+        self.window = window
+        self._posts: deque[tuple[str, ...]] = deque()
+        self._df: Counter[str] = Counter()
+
+    def __len__(self) -> int:
+        return len(self._posts)
+
+    def reweight(self, vec: dict[str, float]) -> dict[str, float]:
+        """Count ``vec``'s features in the window and return it reweighted (unit length;
+        an empty vector is returned as is and not counted)."""
+        if not vec:
+            return vec
+        feats = tuple(vec)
+        self._posts.append(feats)
+        df = self._df
+        df.update(feats)
+        if len(self._posts) > self.window:
+            for feat in self._posts.popleft():
+                count = df[feat] - 1
+                if count:
+                    df[feat] = count
+                else:
+                    del df[feat]
+        n = len(self._posts)
+        top = math.log(1 + n) + 1
+        out = {
+            feat: weight * (math.log((1 + n) / (1 + df[feat])) + 1) / top
+            for feat, weight in vec.items()
+        }
+        length = norm(out)
+        return {feat: weight / length for feat, weight in out.items()}
