@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, Protocol, get_args
 
+from yuqing.errors import StoreError
 from yuqing.models import Cursor, Document, SearchHit, StoreStats
 
 if TYPE_CHECKING:
@@ -109,6 +110,14 @@ class StoredRule:
             "severity": self.severity,
             "enabled": self.enabled,
         }
+
+
+class StoreConflictError(StoreError):
+    """A write refused because the stored record changed since the caller read it (a lost
+    update was prevented): read it again, apply the change again, save again."""
+
+
+CASE_STATUSES: tuple[str, ...] = ("new", "assessing", "responding", "monitoring", "closed")
 
 
 class Store(Protocol):
@@ -283,6 +292,34 @@ class Store(Protocol):
 
     def delete_rule(self, rule_id: str) -> bool:
         """Delete a saved rule; False when there was none with that id."""
+        ...
+
+    # -- cases (yuqing.cases): the whole case as Case.as_dict() plus indexed columns -------
+
+    def save_case(self, case: dict[str, Any]) -> bool:
+        """Insert or update a case given as ``Case.as_dict()``; True when it is new.
+
+        Optimistic: every change to a case appends to its action log, so the stored log
+        must be a prefix of the given one; when it is not (someone saved a change since
+        this copy was read) StoreConflictError names the case and the stored last action,
+        and nothing is written. A record without an id, title, level, status or an aware
+        ``opened_at`` raises StoreError."""
+        ...
+
+    def get_case(self, case_id: str) -> dict[str, Any] | None:
+        """The stored ``Case.as_dict()`` of this id, or None."""
+        ...
+
+    def cases(
+        self,
+        *,
+        status: str | None = None,
+        event_id: str | None = None,
+        alert_id: str | None = None,
+        limit: int = 100,
+    ) -> list[dict[str, Any]]:
+        """Stored cases (``Case.as_dict()``), newest opened first, optionally only those
+        with ``status`` (StoreError for an unknown one), of one event or one alert."""
         ...
 
     def close(self) -> None: ...

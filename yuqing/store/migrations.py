@@ -167,6 +167,32 @@ MIGRATIONS: tuple[Migration, ...] = (
             )""",
         ),
     ),
+    Migration(
+        5,
+        "cases",
+        (
+            # The whole case is Case.as_dict() as JSON; the columns are what lists filter and
+            # sort on. version = the length of the case's action log (every change appends
+            # one): the optimistic check that refuses lost updates (sqlite_cases.py).
+            """CREATE TABLE cases (
+                id TEXT PRIMARY KEY,
+                title TEXT NOT NULL,
+                level TEXT NOT NULL,
+                status TEXT NOT NULL,
+                event_id TEXT,
+                alert_id TEXT,
+                owner TEXT,
+                opened_at INTEGER NOT NULL,    -- microseconds since the epoch, UTC
+                updated_at INTEGER NOT NULL,   -- the last action's time
+                version INTEGER NOT NULL,
+                data TEXT NOT NULL             -- Case.as_dict() as JSON
+            )""",
+            "CREATE INDEX cases_status ON cases (status, opened_at)",
+            "CREATE INDEX cases_event ON cases (event_id, opened_at) WHERE event_id IS NOT NULL",
+            "CREATE INDEX cases_alert ON cases (alert_id) WHERE alert_id IS NOT NULL",
+            "CREATE INDEX cases_opened ON cases (opened_at)",
+        ),
+    ),
 )
 
 LATEST = MIGRATIONS[-1].version

@@ -460,6 +460,33 @@ class SQLiteStore:
         with self._transaction(f"deleting rule {rule_id}") as conn:
             return sql.delete_rule(conn, rule_id)
 
+    # -- cases (SQL in yuqing.store.sqlite_cases) -----------------------------------------
+
+    def save_case(self, case: dict[str, Any]) -> bool:
+        from yuqing.store import sqlite_cases as sql
+
+        with self._transaction(f"saving case {case.get('id')}") as conn:
+            return sql.save_case(conn, self.url, case)
+
+    def get_case(self, case_id: str) -> dict[str, Any] | None:
+        from yuqing.store import sqlite_cases as sql
+
+        with self._errors(f"reading case {case_id}"):
+            return sql.get_case(self._conn, case_id)
+
+    def cases(
+        self,
+        *,
+        status: str | None = None,
+        event_id: str | None = None,
+        alert_id: str | None = None,
+        limit: int = 100,
+    ) -> list[dict[str, Any]]:
+        from yuqing.store import sqlite_cases as sql
+
+        with self._errors("reading cases"):
+            return sql.cases(self._conn, status, event_id, alert_id, limit)
+
 
 def _by_columns(rows: Iterator[tuple[Any, ...]]) -> dict[tuple[bool, ...], list[tuple[Any, ...]]]:
     """Rows grouped by which columns are set, each without its NULLs. Binding a None costs

@@ -25,6 +25,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
 from yuqing import __version__
+from yuqing.clock import Clock
 from yuqing.errors import ConfigError, StoreError, UsageError, YuqingError
 from yuqing.settings import Settings
 from yuqing.web.deps import ApiError, WebState, error_body
@@ -107,24 +108,27 @@ def _install_errors(app: FastAPI) -> None:
         return _error(request, 500, "internal", "internal error; see the server log")
 
 
-def create_app(settings: Settings) -> FastAPI:
+def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     """The web console and API over ``settings.store``; nothing is opened until a request
-    (the first one migrates the schema)."""
-    from yuqing.web import routes_alerts, routes_api, routes_pages
+    (the first one migrates the schema). ``clock`` (default: the wall clock) times case
+    actions and deadlines; tests and drills pass a ManualClock."""
+    from yuqing.web import routes_alerts, routes_api, routes_cases, routes_pages
     from yuqing.web.routes_alert_pages import router as alert_pages
+    from yuqing.web.routes_case_pages import router as case_pages
 
     app = FastAPI(
         title="yuqing 舆情 API",
         version=__version__,
         description="REST API v1 of yuqing: push posts, search, events, trends, statistics, "
-        "alerts (list, acknowledge, a server-sent event stream) and monitoring rules. "
+        "alerts (list, acknowledge, a server-sent event stream), monitoring rules, and "
+        "cases (立案, status, plans, statements with the four-principle check, effect). "
         "Send `Authorization: Bearer <token>` (web.api_tokens). Errors: "
         '`{"ok": false, "error": {"code", "message", "details"}}`.',
         openapi_url="/openapi.json",
         docs_url="/docs",
         redoc_url=None,
     )
-    app.state.web = WebState(settings)
+    app.state.web = WebState(settings, clock)
     plotly_path = _plotly_js()
     _install_errors(app)
 
@@ -141,6 +145,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(routes_alerts.router)
     app.include_router(routes_pages.router)
     app.include_router(alert_pages)
+    app.include_router(routes_cases.router)
+    app.include_router(case_pages)
     return app
 
 

@@ -6,6 +6,7 @@ tags in its strings, and post text is untrusted. Event titles appear in HTML tab
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -121,3 +122,38 @@ def lines(series: Series, zone: ZoneInfo, names: dict[str, str], tr: Translator)
     ]
     layout = _layout(xaxis=_time_axis(series), yaxis={"title": {"text": tr.t("帖文数")}})
     return {"data": data, "layout": layout}
+
+
+def mark_times(
+    figure: dict[str, Any], marks: list[tuple[datetime, str]], zone: ZoneInfo
+) -> dict[str, Any]:
+    """Vertical dashed lines with a label at given times (published statements on an
+    event's charts), in the same local time format as the hourly x axis."""
+    layout = figure["layout"]
+    for when, label in marks:
+        x = when.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+        layout.setdefault("shapes", []).append(
+            {
+                "type": "line",
+                "xref": "x",
+                "yref": "paper",
+                "x0": x,
+                "x1": x,
+                "y0": 0,
+                "y1": 1,
+                "line": {"color": "#b52b27", "width": 1.5, "dash": "dash"},
+            }
+        )
+        layout.setdefault("annotations", []).append(
+            {
+                "x": x,
+                "y": 1,
+                "xref": "x",
+                "yref": "paper",
+                "text": label,
+                "showarrow": False,
+                "xanchor": "left",
+                "font": {"color": "#b52b27", "size": 11},
+            }
+        )
+    return figure

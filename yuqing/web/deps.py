@@ -17,6 +17,7 @@ from typing import Any
 
 from fastapi import Request
 
+from yuqing.clock import Clock, SystemClock
 from yuqing.errors import UsageError, YuqingError
 from yuqing.settings import Settings
 from yuqing.sources.record import parse_time
@@ -46,8 +47,9 @@ def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
 class WebState:
     """Settings and shared objects of one app; ``app.state.web`` holds it."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, clock: Clock | None = None) -> None:
         self.settings = settings
+        self.clock: Clock = clock or SystemClock()  # cases: action times, deadlines
         self._migrated = False
         self._lock = threading.Lock()
         from yuqing.web.push import PushService

@@ -3,7 +3,7 @@ default, 繁體 through ``?lang=zh-Hant``). Post text is rendered escaped (autoe
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -11,6 +11,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from yuqing.cases.case import STATUS_LABELS
 from yuqing.errors import UsageError
 from yuqing.events.lifecycle import STAGE_LABELS
 from yuqing.models import Document
@@ -36,6 +37,7 @@ env = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+env.filters["parse_time"] = lambda text: datetime.fromisoformat(text) if text else None
 router = APIRouter(include_in_schema=False)
 WINDOWS = (1, 3, 7, 30)
 
@@ -202,7 +204,23 @@ def event_page(request: Request, event_id: str) -> Response:
         timeline = views.series(store, "total", "hour", zone, event_id=event_id)
         by_sentiment = views.series(store, "sentiment", "hour", zone, event_id=event_id)
         by_emotion = views.series(store, "emotion", "hour", zone, event_id=event_id)
-    timeline_fig = charts.lines(timeline, zone, {"": "帖文"}, tr)
+        cases = store.cases(event_id=event_id, limit=10)
+    marks = [
+        (
+            datetime.fromisoformat(s["published_at"]),
+            tr.t("通报") + " " + str(s["id"]).rsplit("-", 1)[-1],
+        )
+        for c in cases
+        for s in c.get("statements", [])
+        if s.get("published_at")
+    ]
+    figures = {
+        "timeline": charts.lines(timeline, zone, {"": "帖文"}, tr),
+        "sentiment": charts.lines(by_sentiment, zone, SENTIMENT, tr),
+        "emotion": charts.lines(by_emotion, zone, EMOTION, tr),
+    }
+    for figure in figures.values():
+        charts.mark_times(figure, marks, zone)
     return render(
         request,
         "event.html",
@@ -210,9 +228,7 @@ def event_page(request: Request, event_id: str) -> Response:
         event=event,
         key_posts=key_posts,
         risky=risky,
-        figures={
-            "timeline": timeline_fig,
-            "sentiment": charts.lines(by_sentiment, zone, SENTIMENT, tr),
-            "emotion": charts.lines(by_emotion, zone, EMOTION, tr),
-        },
+        cases=cases,
+        statuses=STATUS_LABELS,
+        figures=figures,
     )

@@ -173,9 +173,10 @@ def _hourly(rollup: EventRollup, now: datetime) -> list[tuple[datetime, int]]:
     return out[-24 * 30 :]
 
 
-def event_view(store: Store, rollup: EventRollup, now: datetime) -> EventView:
+def event_stats(rollup: EventRollup, now: datetime) -> EventStats:
+    """What the heat index reads about the event, its hourly series ending at ``now``."""
     hourly = _hourly(rollup, now)
-    stats = EventStats(
+    return EventStats(
         posts=rollup.posts,
         reposts=rollup.reposts,
         comments=rollup.comments,
@@ -187,6 +188,11 @@ def event_view(store: Store, rollup: EventRollup, now: datetime) -> EventView:
         first_seen=rollup.first_seen,
         last_seen=rollup.last_seen,
     )
+
+
+def event_view(store: Store, rollup: EventRollup, now: datetime) -> EventView:
+    hourly = _hourly(rollup, now)
+    stats = event_stats(rollup, now)
     first = store.event_documents(rollup.id, order="time", limit=1)
     fallback = (first[0].norm_text or first[0].text)[:80] if first else ""
     title = rollup.title or fallback

@@ -102,6 +102,10 @@
       ev.href = "/events/" + encodeURIComponent(alert.event_id);
       actions.appendChild(ev);
     }
+    var open = el("button", "open-case", T("立案"));
+    open.type = "button";
+    open.dataset.alert = alert.id;
+    actions.appendChild(open);
     if (alert.status === "acknowledged") {
       actions.appendChild(ackedSpan(alert));
     } else {
