@@ -45,7 +45,11 @@ from yuqing.cases.levels import (
 )
 from yuqing.cases.plans import Plan, PlanItem, load_plan, load_plans, shipped_plans
 from yuqing.cases.principles import Check, PrincipleResult, check_statement
-from yuqing.cases.repository import CaseRepository, InMemoryCaseRepository
+from yuqing.cases.repository import (
+    CaseRepository,
+    InMemoryCaseRepository,
+    StoreCaseRepository,
+)
 from yuqing.cases.statements import StatementFacts, StatementTemplate, draft_statement
 
 __all__ = [
@@ -77,6 +81,7 @@ __all__ = [
     "Statement",
     "StatementFacts",
     "StatementTemplate",
+    "StoreCaseRepository",
     "Timeliness",
     "WindowStats",
     "aggregate_risk",
