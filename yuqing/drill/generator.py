@@ -27,7 +27,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from yuqing.drill import lexicon
-from yuqing.drill.scenario import Cascade, Phase, Rumour, Scenario
+from yuqing.drill.scenario import Campaign, Cascade, Phase, Rumour, Scenario
 
 __all__ = ["Post", "generate", "generate_posts"]
 
@@ -41,6 +41,8 @@ P_MENTION = 0.08
 P_URL = 0.06
 P_REGION_FIELD = 0.5  # incident posts whose record names the scenario's region
 RUMOUR_KEEP_AFTER_GOOD = 0.4  # rumour posts kept after a good statement
+P_NEW_ACCOUNT = 0.03  # ordinary accounts younger than 30 days (when profiles are on)
+_CAMPAIGN_EMOTION = {"negative": "anger", "neutral": "neutral", "positive": "joy"}
 _TAIL = re.compile(r"(?:\[[^\[\]]{1,8}\]|[。！？!?，,.…～~\s])+$")  # emoji codes, end marks
 
 
@@ -49,14 +51,17 @@ class _Author:
     name: str
     followers: int
     verified: bool
+    age_days: float | None = None  # campaign accounts: fixed profile (see _profile)
+    posts: int | None = None
 
 
 @dataclass(slots=True)
 class Post:
     """One generated post: its input record fields and what the generator meant it to be
     (``kind``: chatter, original, duplicate, repost, rumour, cascade, statement,
-    reaction; ``sentiment`` the tone it was given). ``kind`` and ``sentiment`` are the
-    drill's ground truth; they are not part of the record."""
+    reaction, campaign; ``sentiment`` the tone it was given). ``kind`` and
+    ``sentiment`` are the drill's ground truth; they are not part of the record.
+    ``extra`` holds unknown record fields (account profiles when the campaign asks)."""
 
     serial: int
     at: datetime
@@ -89,6 +94,7 @@ class Post:
             out["region"] = self.region
         if self.parent is not None:
             out["parent_id"] = f"{prefix}-{self.parent.serial:06d}"
+        out.update(self.extra)
         return out
 
 
@@ -117,7 +123,10 @@ class _Writer:
         self.rng = random.Random(f"{scenario.name}:{seed}")
         self.posts: list[Post] = []
         self.pool: list[Post] = []  # incident posts others may repost or copy
-        n_users = max(200, scenario.expected_posts() // 2)
+        # Campaign posts are left out, so that the ordinary posts are the same with and
+        # without a campaign (it is generated last, from the same random stream).
+        organic = scenario.expected_posts() - (scenario.campaign.size if scenario.campaign else 0)
+        n_users = max(200, organic // 2)
         self.users = [self._user(i) for i in range(n_users)]
         self.sources = list(scenario.sources)
         self.source_weights = [scenario.sources[s] for s in self.sources]
@@ -378,6 +387,81 @@ class _Writer:
         sentiment = "neutral" if st.quality == "good" else "negative"
         self.add(self.new(at, text, self.account(st.account), "statement", sentiment))
 
+    def campaign(self, camp: Campaign) -> None:
+        """Coordinated accounts posting in synchronised waves, copying each other's text,
+        and reposting the campaign's first post in a burst (kind ``campaign``)."""
+        sc, rng = self.sc, self.rng
+        end = sc.end - timedelta(seconds=1)
+        crew: list[tuple[_Author, float]] = []
+        for i in range(camp.accounts):
+            if rng.random() < 0.5:
+                name = f"用户{rng.randrange(10**9, 10**10)}"  # a never-renamed new account
+            else:
+                name = self._user(i).name + rng.choice("abcdefxyz")
+            author = _Author(
+                name,
+                rng.randint(*camp.followers),
+                False,
+                # days before the scenario start (negative: created after it)
+                age_days=rng.uniform(*camp.age_days) - camp.at.total_seconds() / 86400,
+                posts=rng.randint(*camp.posts),
+            )
+            crew.append((author, rng.uniform(0, camp.jitter.total_seconds())))
+        begin = sc.start + camp.at
+        step = camp.over / camp.waves
+        first: Post | None = None
+        for wave in range(camp.waves):
+            base = ""
+            for author, offset in sorted(crew, key=lambda c: c[1]):
+                noise = rng.uniform(-5, 5)
+                at = min(begin + wave * step + timedelta(seconds=offset + noise), end)
+                at = max(at, sc.start)
+                if base and rng.random() < camp.identical:
+                    text = base if rng.random() < 0.5 else self.edit(base)
+                else:
+                    emotion = _CAMPAIGN_EMOTION[camp.sentiment]
+                    body = self.fill(rng.choice(camp.templates), camp.facts)
+                    text = self.vary(self.voice(body, emotion), None)
+                    base = base or text
+                post = self.new(at, text, author, "campaign", camp.sentiment)
+                post.source = "weibo"
+                self.add(post, pool=False)
+                first = first or post
+        if first is None or not camp.reposts:
+            return
+        start = begin + camp.over / 2
+        for i in range(camp.reposts):
+            author = crew[i % len(crew)][0]
+            at = min(
+                start + timedelta(seconds=rng.uniform(0, camp.repost_over.total_seconds())), end
+            )
+            comment = rng.choice(lexicon.REPOST_COMMENTS[camp.sentiment])
+            text = f"{comment}//@{first.author.name}: {first.text}"
+            post = self.new(at, text, author, "campaign", camp.sentiment)
+            post.source, post.parent, post.depth = "weibo", first, 1
+            self.add(post, pool=False)
+
+    def profiles(self, seed: int) -> None:
+        """``account_created_at`` and ``author_posts`` on every record: campaign accounts
+        from their ranges, others from a random stream of their own (per author, so that
+        the posts themselves do not change)."""
+        seen: dict[str, tuple[str, int]] = {}
+        for post in self.posts:
+            author = post.author
+            if author.name not in seen:
+                rng = random.Random(f"{self.sc.name}:{seed}:profile:{author.name}")
+                if author.age_days is not None and author.posts is not None:
+                    age, count = author.age_days, author.posts
+                elif rng.random() < P_NEW_ACCOUNT:
+                    age, count = rng.uniform(1, 30), rng.randint(0, 40)
+                else:
+                    age = rng.uniform(60, 3650)
+                    count = int(rng.lognormvariate(5.5, 1.2)) + author.followers // 200
+                created = self.sc.start - timedelta(days=age)
+                seen[author.name] = (created.date().isoformat(), count)
+            created_at, count = seen[author.name]
+            post.extra.update(account_created_at=created_at, author_posts=count)
+
 
 def generate_posts(scenario: Scenario, seed: int = 7) -> list[Post]:
     """Every post of ``scenario`` for ``seed``, sorted by time (then serial)."""
@@ -388,6 +472,10 @@ def generate_posts(scenario: Scenario, seed: int = 7) -> list[Post]:
     for cascade in scenario.cascades:
         writer.cascade(cascade)
     writer.statement()
+    if scenario.campaign is not None:
+        writer.campaign(scenario.campaign)
+        if scenario.campaign.profiles:
+            writer.profiles(seed)
     return sorted(writer.posts, key=lambda p: (p.at, p.serial))
 
 

@@ -28,6 +28,7 @@ from yuqing.yamlpath import compose_and_load
 __all__ = [
     "BUILTIN_DIR",
     "Account",
+    "Campaign",
     "Cascade",
     "Phase",
     "Rumour",
@@ -99,6 +100,44 @@ class Cascade:
 
 
 @dataclass(frozen=True, slots=True)
+class Campaign:
+    """A coordinated campaign (水军) laid over the incident, for the coordination signals.
+
+    ``accounts`` new, low-activity accounts post in ``waves`` rounds spread evenly over
+    ``over`` from ``at``; each account keeps its own offset (within ``jitter``) from the
+    wave time, so all of them post on the same rhythm. ``identical`` of the posts copy
+    the wave's first text (half exact, half with 1-3 characters edited); the rest write
+    their own from ``templates``. ``reposts`` reposts of the campaign's first post come
+    within ``repost_over`` from the middle of the campaign. ``followers``, ``age_days``
+    and ``posts`` are (low, high) ranges for the accounts; with ``profiles`` every record
+    of the scenario carries ``account_created_at`` and ``author_posts`` (unknown fields,
+    which land in ``Document.extra``). Campaign posts have the ground-truth kind
+    ``campaign``.
+    """
+
+    at: timedelta
+    over: timedelta
+    accounts: int
+    waves: int
+    jitter: timedelta
+    identical: float
+    templates: tuple[str, ...]
+    sentiment: str = "negative"
+    facts: dict[str, tuple[str, ...]] = dataclasses.field(default_factory=dict)
+    followers: tuple[int, int] = (0, 30)
+    age_days: tuple[int, int] = (1, 20)
+    posts: tuple[int, int] = (0, 15)
+    reposts: int = 0
+    repost_over: timedelta = timedelta(minutes=5)
+    profiles: bool = False
+
+    @property
+    def size(self) -> int:
+        """How many posts the campaign adds."""
+        return self.accounts * self.waves + self.reposts
+
+
+@dataclass(frozen=True, slots=True)
 class Statement:
     """The official statement: when, by whom, how good, and its effect afterwards.
 
@@ -133,6 +172,7 @@ class Scenario:
     rumours: tuple[Rumour, ...] = ()
     cascades: tuple[Cascade, ...] = ()
     statement: Statement | None = None
+    campaign: Campaign | None = None
     chatter: float = 0.0
     sources: dict[str, float] = dataclasses.field(default_factory=lambda: dict(lexicon.SOURCES))
     path: str = ""
@@ -152,7 +192,8 @@ class Scenario:
         """About how many posts the generator makes (before the statement's effect)."""
         hours = sum(p.posts_per_hour * p.duration.total_seconds() / 3600 for p in self.phases)
         extra = sum(r.spread for r in self.rumours) + sum(c.size + 1 for c in self.cascades)
-        return round(hours) + extra + (1 if self.statement else 0)
+        campaign = self.campaign.size if self.campaign else 0
+        return round(hours) + extra + (1 if self.statement else 0) + campaign
 
 
 @dataclass(frozen=True, slots=True)

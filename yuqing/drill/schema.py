@@ -19,6 +19,7 @@ from yuqing.drill.scenario import (
     DEFAULT_ZONE,
     EFFECTS,
     Account,
+    Campaign,
     Cascade,
     Phase,
     Rumour,
@@ -48,6 +49,7 @@ _TOP = {
     "rumours",
     "cascades",
     "statement",
+    "campaign",
 }
 _PHASE = {
     "name",
@@ -74,6 +76,23 @@ _STATEMENT = {
     "volume_factor",
     "reaction_share",
     "reactions",
+}
+_CAMPAIGN = {
+    "at",
+    "over",
+    "accounts",
+    "waves",
+    "jitter",
+    "identical",
+    "templates",
+    "sentiment",
+    "facts",
+    "followers",
+    "age_days",
+    "posts",
+    "reposts",
+    "repost_over",
+    "profiles",
 }
 
 Where = list[str | int]
@@ -290,6 +309,7 @@ class ScenarioReader:
             for i, c in enumerate(self.items(top, "cascades"))
         )
         statement = self.statement(top.get("statement"), known, total, names)
+        campaign = self.campaign(top.get("campaign"), facts, known, total)
         sources = self.mix(top.get("sources"), ["sources"], list(lexicon.SOURCES)) or dict(
             lexicon.SOURCES
         )
@@ -306,6 +326,7 @@ class ScenarioReader:
             rumours=rumours,
             cascades=cascades,
             statement=statement,
+            campaign=campaign,
             chatter=self.share(top, "chatter", []),
             sources=sources,
             path=self.origin,
@@ -440,6 +461,65 @@ class ScenarioReader:
             volume_factor=self.number(data, "volume_factor", where, volume),
             reaction_share=self.number(data, "reaction_share", where, 0.25, high=1.0),
             reactions=reactions,
+        )
+
+    def span(
+        self, data: Mapping[str, Any], key: str, where: Where, default: tuple[int, int]
+    ) -> tuple[int, int]:
+        """A range of whole numbers: ``[low, high]`` or one number."""
+        value = data.get(key)
+        if value is None:
+            return default
+        items = value if isinstance(value, list) else [value, value]
+        if len(items) != 2 or any(isinstance(x, bool) or not isinstance(x, int) for x in items):
+            raise self.fail(
+                [*where, key], f"{key!r} must be [low, high] whole numbers, got {value!r}"
+            )
+        low, high = items
+        if not 0 <= low <= high:
+            raise self.fail([*where, key], f"{key!r} needs 0 <= low <= high, got {value!r}")
+        return low, high
+
+    def campaign(
+        self,
+        raw: object,
+        facts: dict[str, tuple[str, ...]],
+        known: set[str],
+        total: timedelta,
+    ) -> Campaign | None:
+        if raw is None:
+            return None
+        where: Where = ["campaign"]
+        data = self.mapping(raw, where, "a campaign: at, over, accounts, waves, templates, ...")
+        self.keys(data, _CAMPAIGN, where)
+        at = self.offset(data, "at", where)
+        self.within(at, total, [*where, "at"])
+        own = self.facts(data.get("facts"), [*where, "facts"])
+        sentiment = self.text(data, "sentiment", where, default="negative")
+        if sentiment not in lexicon.SENTIMENTS:
+            raise self.fail(
+                [*where, "sentiment"],
+                f"'sentiment' must be one of {', '.join(lexicon.SENTIMENTS)}, got {sentiment!r}",
+            )
+        profiles = data.get("profiles", False)
+        if not isinstance(profiles, bool):
+            raise self.fail([*where, "profiles"], "'profiles' must be true or false")
+        return Campaign(
+            at=at,
+            over=self.duration(data, "over", where, "2h"),
+            accounts=self.integer(data, "accounts", where, low=2),
+            waves=self.integer(data, "waves", where, 3, low=1),
+            jitter=self.duration(data, "jitter", where, "2m"),
+            identical=self.share(data, "identical", where),
+            templates=self.templates(data, "templates", where, known | set(own)),
+            sentiment=sentiment,
+            facts={**facts, **own},
+            followers=self.span(data, "followers", where, (0, 30)),
+            age_days=self.span(data, "age_days", where, (1, 20)),
+            posts=self.span(data, "posts", where, (0, 15)),
+            reposts=self.integer(data, "reposts", where, 0),
+            repost_over=self.duration(data, "repost_over", where, "5m"),
+            profiles=profiles,
         )
 
 
