@@ -24,12 +24,15 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from yuqing.cases.case import Case
 from yuqing.cases.deadlines import DeadlinePolicy, first_statement_due, format_minutes
 from yuqing.errors import UsageError
 from yuqing.pipeline.normalize import normalize_text
+
+if TYPE_CHECKING:
+    from yuqing.cases.failures import FailureFlag, FailureRules
 
 __all__ = [
     "ACKNOWLEDGEMENTS",
@@ -241,9 +244,11 @@ class PrincipleResult:
 
 @dataclass(frozen=True, slots=True)
 class Check:
-    """The four results, in the order 及时, 有效, 解决问题, 态度诚恳."""
+    """The four results, in the order 及时, 有效, 解决问题, 态度诚恳, and the common
+    failures found (:mod:`yuqing.cases.failures`; ``passed`` reads the principles only)."""
 
     results: tuple[PrincipleResult, ...]
+    failures: tuple[FailureFlag, ...] = ()
 
     @property
     def passed(self) -> bool:
@@ -256,10 +261,11 @@ class Check:
         raise KeyError(name)
 
     def summary(self) -> str:
-        """One line per principle: ``✓ 及时：…`` / ``✗ 态度诚恳：…``."""
-        return "\n".join(
-            f"{'✓' if r.passed else '✗'} {r.label}：{r.explanation}" for r in self.results
-        )
+        """One line per principle: ``✓ 及时：…`` / ``✗ 态度诚恳：…``, then one per failure
+        found: ``⚠ 推诿：…``."""
+        lines = [f"{'✓' if r.passed else '✗'} {r.label}：{r.explanation}" for r in self.results]
+        lines += [f"⚠ {f.label}：{f.explanation}" for f in self.failures]
+        return "\n".join(lines)
 
 
 def _timely(case: Case, now: datetime, policy: DeadlinePolicy | None) -> PrincipleResult:
@@ -374,9 +380,16 @@ def check_statement(
     now: datetime,
     policy: DeadlinePolicy | None = None,
     min_measures: int = 2,
+    questions: Sequence[str] = (),
+    previous_statements: Sequence[str] = (),
+    failure_rules: FailureRules | None = None,
 ) -> Check:
     """Check ``text`` (a draft to be published at ``now``, or a published statement of
-    ``case``) against the four principles; see the module docstring for the rules."""
+    ``case``) against the four principles; see the module docstring for the rules.
+    ``Check.failures`` adds the common failures (:func:`~yuqing.cases.failures.check_failures`
+    with ``questions``, ``previous_statements`` and ``failure_rules``)."""
+    from yuqing.cases.failures import check_failures  # failures imports this module
+
     if now.tzinfo is None:
         raise UsageError("check_statement: now must be timezone-aware (take it from the Clock)")
     if not text.strip():
@@ -388,5 +401,16 @@ def check_statement(
             _effective(_body(norm)),
             _solving(norm, min_measures),
             _sincere(norm, case),
-        )
+        ),
+        tuple(
+            check_failures(
+                text,
+                case=case,
+                now=now,
+                previous_statements=previous_statements,
+                questions=questions,
+                policy=policy,
+                rules=failure_rules,
+            )
+        ),
     )

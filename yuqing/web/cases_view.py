@@ -133,6 +133,7 @@ def check_dict(check: Check) -> dict[str, Any]:
             }
             for r in check.results
         ],
+        "failures": [f.as_dict() for f in check.failures],
         "summary": check.summary(),
     }
 
