@@ -133,6 +133,7 @@ def test_overview_search_traditional_and_event(page: Page, base_url: str, tmp_pa
     expect(page.locator(".event-title")).to_be_visible()
     expect(page.locator("#chart-timeline svg.main-svg").first).to_be_attached(timeout=10_000)
     expect(page.locator("body")).to_contain_text("關鍵帖文")
+    expect(page.locator("#advice h2")).to_have_text("應對策略建議")  # judgement panels, 繁體
     page.screenshot(path=str(tmp_path / "event.png"), full_page=True)
     assert external == [], f"the pages fetched from outside: {external}"
 

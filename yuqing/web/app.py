@@ -1,7 +1,8 @@
 """The FastAPI application: ``create_app(settings)`` and ``serve(settings, host, port)``.
 
 Routes: the pages (:mod:`yuqing.web.routes_pages`), the REST API v1
-(:mod:`yuqing.web.routes_api`), static files (``/static``, with plotly.min.js served from
+(:mod:`yuqing.web.routes_api`; an event's judgement aids in
+:mod:`yuqing.web.routes_judgement`), static files (``/static``, with plotly.min.js served from
 the installed ``plotly`` package: no CDN), the OpenAPI schema at ``/openapi.json`` and the
 interactive docs at ``/docs``.
 
@@ -112,7 +113,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     """The web console and API over ``settings.store``; nothing is opened until a request
     (the first one migrates the schema). ``clock`` (default: the wall clock) times case
     actions and deadlines; tests and drills pass a ManualClock."""
-    from yuqing.web import routes_alerts, routes_api, routes_cases, routes_pages
+    from yuqing.web import routes_alerts, routes_api, routes_cases, routes_judgement, routes_pages
     from yuqing.web.routes_alert_pages import router as alert_pages
     from yuqing.web.routes_case_pages import router as case_pages
 
@@ -121,7 +122,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
         version=__version__,
         description="REST API v1 of yuqing: push posts, search, events, trends, statistics, "
         "alerts (list, acknowledge, a server-sent event stream), monitoring rules, and "
-        "cases (立案, status, plans, statements with the four-principle check, effect). "
+        "cases (立案, status, plans, statements with the four-principle check, effect), "
+        "an event's judgement aids (questions and demands, coordination signals, advice). "
         "Send `Authorization: Bearer <token>` (web.api_tokens). Errors: "
         '`{"ok": false, "error": {"code", "message", "details"}}`.',
         openapi_url="/openapi.json",
@@ -142,6 +144,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(routes_api.router)
+    app.include_router(routes_judgement.router)
     app.include_router(routes_alerts.router)
     app.include_router(routes_pages.router)
     app.include_router(alert_pages)

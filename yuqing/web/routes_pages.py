@@ -14,8 +14,9 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from yuqing.cases.case import STATUS_LABELS
 from yuqing.errors import UsageError
 from yuqing.events.lifecycle import STAGE_LABELS
+from yuqing.judgement.coordination import SIGNAL_LABELS
 from yuqing.models import Document
-from yuqing.web import charts, views
+from yuqing.web import charts, judgement_view, views
 from yuqing.web.deps import WebState, time_param
 from yuqing.web.highlight import snippet_html
 from yuqing.web.i18n import (
@@ -205,6 +206,7 @@ def event_page(request: Request, event_id: str) -> Response:
         by_sentiment = views.series(store, "sentiment", "hour", zone, event_id=event_id)
         by_emotion = views.series(store, "emotion", "hour", zone, event_id=event_id)
         cases = store.cases(event_id=event_id, limit=10)
+        judgement = judgement_view.judge(store, event, now, zone)
     marks = [
         (
             datetime.fromisoformat(s["published_at"]),
@@ -231,4 +233,6 @@ def event_page(request: Request, event_id: str) -> Response:
         cases=cases,
         statuses=STATUS_LABELS,
         figures=figures,
+        judgement=judgement,
+        signal_labels=SIGNAL_LABELS,
     )
