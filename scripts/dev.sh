@@ -74,9 +74,14 @@ ensure_chromium() {
 }
 
 ensure_fonts() {
-  # Chinese text in report charts and browser screenshots
-  if [ -f /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc ]; then return; fi
-  say "installing the Noto CJK fonts"; apt_install fonts-noto-cjk
+  # Chinese text in report charts, PDF briefings (WeasyPrint lays out with Pango) and
+  # browser screenshots
+  if [ ! -f /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc ]; then
+    say "installing the Noto CJK fonts"; apt_install fonts-noto-cjk
+  fi
+  if ! ldconfig -p | grep -q libpangoft2-1.0; then
+    say "installing Pango for PDF briefings"; apt_install libpango-1.0-0 libpangoft2-1.0-0
+  fi
 }
 
 cmd_demo() {

@@ -33,6 +33,10 @@ def test_report_daily_docx_and_special_errors(tmp_path: Path) -> None:
     html = run([*store, "report", "weekly", "--format", "html", "-o", "weekly.html"], tmp_path)
     assert html.returncode == 0, html.stderr
     assert "舆情周报" in (tmp_path / "weekly.html").read_text(encoding="utf-8")
+    pdf = run([*store, "report", "daily", "--format", "pdf", "-o", "daily.pdf"], tmp_path)
+    assert pdf.returncode == 0, pdf.stderr
+    data = (tmp_path / "daily.pdf").read_bytes()
+    assert data.startswith(b"%PDF-") and len(data) > 20_000  # text, fonts and the chart
     missing = run([*store, "report", "special", "--event", "ev-nope"], tmp_path)
     assert missing.returncode == 2
     assert "ev-nope" in missing.stderr

@@ -200,7 +200,7 @@ def report(
     event: Annotated[
         str | None, typer.Option("--event", help="The event of a special report.")
     ] = None,
-    fmt: Annotated[str, typer.Option("--format", help="docx or html.")] = "docx",
+    fmt: Annotated[str, typer.Option("--format", help="docx, html or pdf.")] = "docx",
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Output file.")] = None,
     since: Annotated[
         str | None, typer.Option(help="Start of the period (default: the newest stored day).")

@@ -172,5 +172,5 @@ def test_report_command_checks_and_writes(
     assert out.read_text(encoding="utf-8").startswith("<!doctype html>")
     captured = capsys.readouterr()
     assert str(out) in captured.out and "checked" in captured.err
-    with pytest.raises(UsageError, match="pdf"):
-        report_command(settings, "daily", "pdf", out, DAY, None, None)
+    with pytest.raises(UsageError, match="odt"):
+        report_command(settings, "daily", "odt", out, DAY, None, None)

@@ -105,8 +105,8 @@ def test_empty_period_renders_no_data(briefings: dict[str, Briefing], tmp_path: 
 
 
 def test_unknown_format_and_unwritable_path(briefings: dict[str, Briefing], tmp_path: Path) -> None:
-    with pytest.raises(UsageError, match="pdf"):
-        render(briefings["daily"], "pdf", tmp_path / "x.pdf")
+    with pytest.raises(UsageError, match="odt"):
+        render(briefings["daily"], "odt", tmp_path / "x.odt")
     with pytest.raises(UsageError, match="cannot write"):
         render(briefings["daily"], "html", tmp_path / "missing" / "x.html")
 

@@ -20,7 +20,7 @@ from yuqing.reports.model import KINDS, Briefing, Citation, EventSummary, Figure
 from yuqing.reports.verify import CitationError, Verification, check, verify
 from yuqing.settings import Settings
 
-Format = Literal["docx", "html"]
+Format = Literal["docx", "html", "pdf"]
 FORMATS: tuple[str, ...] = get_args(Format)
 
 __all__ = [
@@ -47,7 +47,7 @@ __all__ = [
 
 
 def render(briefing: Briefing, fmt: str, out_path: Path) -> Path:
-    """Write ``briefing`` as ``fmt`` (docx or html) to ``out_path``; return the path."""
+    """Write ``briefing`` as ``fmt`` (docx, html or pdf) to ``out_path``; return the path."""
     if fmt == "docx":
         from yuqing.reports.render_docx import render_docx
 
@@ -60,9 +60,11 @@ def render(briefing: Briefing, fmt: str, out_path: Path) -> Path:
         except OSError as exc:
             raise UsageError(f"cannot write the report to {out_path}: {exc}") from exc
         return out_path
-    raise UsageError(
-        f"report --format must be one of {', '.join(FORMATS)}, not {fmt!r} (PDF: not yet)"
-    )
+    if fmt == "pdf":
+        from yuqing.reports.render_pdf import render_pdf
+
+        return render_pdf(briefing, out_path)
+    raise UsageError(f"report --format must be one of {', '.join(FORMATS)}, not {fmt!r}")
 
 
 def default_out(briefing: Briefing, fmt: str) -> Path:
