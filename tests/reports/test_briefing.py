@@ -65,7 +65,7 @@ def test_daily_briefing_counts_come_from_the_store(store: Store, settings: Setti
     assert all(e.stage_label and e.sentiment for e in b.events)
     assert 2 <= len(b.events[0].quotes) <= 3
     assert b.charts and b.charts[0].png.startswith(b"\x89PNG")
-    assert "暂无数据" in b.alerts_note and "暂无数据" in b.cases_note
+    assert b.alerts_note == "本期无预警" and b.cases_note == "本期无案件"
     assert verify(store, b).ok
 
 

@@ -80,7 +80,7 @@ def test_docx_has_headings_chinese_text_pictures_and_links(
     for e in b.events + ([b.event] if b.event else []):
         assert e.link in links
     assert all(f.link in links for f in b.figures)
-    assert "暂无数据" in text and b.period in text
+    assert "本期无预警" in text and b.period in text
 
 
 def test_html_embeds_the_chart_and_links(briefings: dict[str, Briefing], tmp_path: Path) -> None:
@@ -93,7 +93,7 @@ def test_html_embeds_the_chart_and_links(briefings: dict[str, Briefing], tmp_pat
         assert f'href="{e.link}"' in html
     for c in b.citations():
         assert str(escape(c.quote)) in html and f'href="{c.link}"' in html
-    assert "舆情日报" in html and "热点事件" in html and "暂无数据" in html
+    assert "舆情日报" in html and "热点事件" in html and "本期无案件" in html
 
 
 def test_empty_period_renders_no_data(briefings: dict[str, Briefing], tmp_path: Path) -> None:

@@ -26,6 +26,7 @@ from yuqing.events.lifecycle import stage
 from yuqing.events.trends import day_of, day_start, hour_start, hour_starts
 from yuqing.models import Document
 from yuqing.reports import charts
+from yuqing.reports.casework import fill_alerts_and_cases
 from yuqing.reports.model import (
     KINDS,
     NO_DATA,
@@ -426,6 +427,7 @@ def build_briefing(
         _fill_special(store, briefing, event_id, links, zone, now)
     else:
         _fill_periodic(store, briefing, links, zone, now)
+    fill_alerts_and_cases(store, briefing)
     return briefing
 
 

@@ -16,20 +16,17 @@ SENTIMENT = {"negative": "负面", "neutral": "中性", "positive": "正面"}
 SENTIMENT_COLORS = {"negative": "#d9534f", "neutral": "#9aa5b1", "positive": "#3a9d5d"}
 RISK = {"ordinary": "一般舆论", "group_incident": "群体性事件风险", "rumor": "谣言嫌疑"}
 NO_DATA = "暂无数据"
-NO_ALERTS = (
-    "暂无数据：告警目前只在触发时投递（webhook、邮件、钉钉、企业微信），尚未保存到库中，"
-    "本报告无法从库中统计告警。"
-)
-NO_CASES = (
-    "暂无数据：处置案件（分级、责任部门、首次发声时限及时性）尚未保存到库中，"
-    "本报告无法从库中统计案件。"
-)
+NO_ALERTS = "本期无预警"
+NO_CASES = "本期无案件"
+CitationKind = Literal["post", "alert", "case"]
 
 
 @dataclass(frozen=True, slots=True)
 class Citation:
-    """One stored post that the briefing quotes: ``quote`` is exactly the first
-    :data:`QUOTE_CHARS` characters of its stored ``text`` (``length`` is the full length)."""
+    """One stored item that the briefing quotes. For a post (``kind="post"``) ``quote`` is
+    exactly the first :data:`QUOTE_CHARS` characters of its stored ``text`` (``length`` is
+    the full length); for an alert or a case (``kind`` "alert"/"case", ``source`` the same
+    word) ``id`` is the stored id and ``quote`` its stored title, whole."""
 
     source: str
     id: str
@@ -39,6 +36,7 @@ class Citation:
     url: str | None = None
     author: str | None = None
     published_at: datetime | None = None
+    kind: CitationKind = "post"
 
     @property
     def truncated(self) -> bool:
@@ -99,6 +97,38 @@ class RiskPost:
 
 
 @dataclass(frozen=True, slots=True)
+class AlertItem:
+    """A stored alert raised in the period, with its labels in Chinese."""
+
+    citation: Citation
+    created_at: datetime
+    severity: str
+    severity_label: str
+    rule_id: str
+    kind_label: str
+    status: str
+    status_label: str
+
+
+@dataclass(frozen=True, slots=True)
+class CaseItem:
+    """A stored case opened or active in the period, with its first-statement timeliness
+    (``timeliness``: on_time, late, pending or overdue, at the briefing's ``as_of``)."""
+
+    citation: Citation
+    level: str
+    level_label: str
+    status: str
+    status_label: str
+    owner: str | None
+    opened_at: datetime
+    due: datetime
+    timeliness: str
+    timeliness_label: str
+    timeliness_summary: str
+
+
+@dataclass(frozen=True, slots=True)
 class Chart:
     key: str
     title: str
@@ -129,8 +159,16 @@ class Briefing:
     first_post: Citation | None = None
     key_posts: list[Citation] = field(default_factory=list)
     timeline: list[tuple[str, int]] = field(default_factory=list)
+    alerts: list[AlertItem] = field(default_factory=list)
+    alert_counts: dict[str, int] = field(default_factory=dict)  # by severity label
+    acknowledged: int = 0
+    cases: list[CaseItem] = field(default_factory=list)
     alerts_note: str = NO_ALERTS
     cases_note: str = NO_CASES
+
+    @property
+    def acknowledged_share(self) -> float:
+        return self.acknowledged / len(self.alerts) if self.alerts else 0.0
 
     @property
     def empty(self) -> bool:
@@ -143,9 +181,10 @@ class Briefing:
         groups += [e.quotes for e in ([self.event] if self.event else []) + self.events]
         groups += [[self.first_post] if self.first_post else [], self.key_posts]
         groups += [[r.citation for r in self.risks]]
+        groups += [[a.citation for a in self.alerts], [c.citation for c in self.cases]]
         for group in groups:
             for c in group:
-                found.setdefault((c.source, c.id, c.quote), c)
+                found.setdefault((c.kind + ":" + c.source, c.id, c.quote), c)
         return list(found.values())
 
     def event_ids(self) -> list[str]:

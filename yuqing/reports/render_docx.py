@@ -19,9 +19,11 @@ from docx.opc.constants import RELATIONSHIP_TYPE
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
+from docx.table import Table
 from docx.text.paragraph import Paragraph
 
 from yuqing.errors import UsageError
+from yuqing.reports.casework import alert_summary
 from yuqing.reports.model import NO_DATA, QUOTE_CHARS, SENTIMENT, Briefing, Citation
 from yuqing.reports.render_html import mix
 
@@ -121,10 +123,8 @@ class _Writer:
         else:
             self.events()
         self.risks()
-        doc.add_heading("五、预警", level=1)
-        self.note(b.alerts_note)
-        doc.add_heading("六、处置案件", level=1)
-        self.note(b.cases_note)
+        self.alerts()
+        self.cases()
         return doc
 
     def figures(self) -> None:
@@ -215,6 +215,43 @@ class _Writer:
             self.cite(r.citation)
         if not self.b.risks:
             self.note(f"{NO_DATA}：本期没有群体性事件风险或谣言嫌疑帖文。")
+
+    def header(self, table: Table, header: tuple[str, ...]) -> None:
+        table.style = "Table Grid"
+        for cell, text in zip(table.rows[0].cells, header, strict=True):
+            cell.text = text
+
+    def alerts(self) -> None:
+        self.doc.add_heading("五、预警", level=1)
+        if not self.b.alerts:
+            self.note(self.b.alerts_note)
+            return
+        self.doc.add_paragraph(alert_summary(self.b))
+        table = self.doc.add_table(rows=1, cols=5)
+        self.header(table, ("时间", "级别", "规则", "标题", "状态"))
+        for a in self.b.alerts:
+            cells = table.add_row().cells
+            cells[0].text = self.local(a.created_at)
+            cells[1].text = a.severity_label
+            cells[2].text = f"{a.rule_id}（{a.kind_label}）"
+            _hyperlink(cells[3].paragraphs[0], a.citation.link, a.citation.quote)
+            cells[4].text = a.status_label
+
+    def cases(self) -> None:
+        self.doc.add_heading("六、处置案件", level=1)
+        if not self.b.cases:
+            self.note(self.b.cases_note)
+            return
+        table = self.doc.add_table(rows=1, cols=6)
+        self.header(table, ("案件", "级别", "状态", "责任人", "首次发声时限", "及时性"))
+        for c in self.b.cases:
+            cells = table.add_row().cells
+            _hyperlink(cells[0].paragraphs[0], c.citation.link, c.citation.quote)
+            cells[1].text = f"{c.level}级（{c.level_label}）"
+            cells[2].text = c.status_label
+            cells[3].text = c.owner or "—"
+            cells[4].text = self.local(c.due)
+            cells[5].text = f"{c.timeliness_label}：{c.timeliness_summary}"
 
 
 def render_docx(briefing: Briefing, out_path: Path) -> Path:

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from yuqing.reports.casework import alert_summary
 from yuqing.reports.model import NO_DATA, QUOTE_CHARS, SENTIMENT, Briefing, Chart
 
 
@@ -34,6 +35,7 @@ def _environment(zone: ZoneInfo) -> Environment:
         local=local,
         png=png,
         mix=mix,
+        alert_summary=alert_summary,
         sentiment=SENTIMENT,
         no_data=NO_DATA,
         quote_chars=QUOTE_CHARS,

@@ -2,6 +2,7 @@
 
 * every cited post exists (same source and id) and its quote is exactly the first
   :data:`~yuqing.reports.briefing.QUOTE_CHARS` characters of the stored text;
+* every cited alert and case exists (``get_alert`` / ``get_case``) with the cited title;
 * every event the briefing names exists in the store;
 * every headline number equals the store count recomputed for the same period.
 
@@ -16,7 +17,7 @@ from dataclasses import dataclass, field
 
 from yuqing.errors import YuqingError
 from yuqing.reports.briefing import headline_values
-from yuqing.reports.model import QUOTE_CHARS, Briefing
+from yuqing.reports.model import QUOTE_CHARS, Briefing, Citation
 from yuqing.store.base import Store
 
 _TOLERANCE = 1e-9
@@ -45,6 +46,9 @@ def verify(store: Store, briefing: Briefing) -> Verification:
     out = Verification()
     for c in briefing.citations():
         out.citations += 1
+        if c.kind != "post":
+            _check_record(store, c, out.problems)
+            continue
         doc = store.get_document(c.source, c.id)
         where = f"post {c.source}/{c.id}"
         if doc is None:
@@ -78,6 +82,24 @@ def verify(store: Store, briefing: Briefing) -> Verification:
                 f"counts {stored} for {briefing.period}"
             )
     return out
+
+
+def _check_record(store: Store, c: Citation, problems: list[str]) -> None:
+    """An alert or a case: it must be stored under this id with this title."""
+    title: str | None = None
+    if c.kind == "alert":
+        stored = store.get_alert(c.id)
+        title = stored.alert.title if stored is not None else None
+    else:
+        record = store.get_case(c.id)
+        title = str(record.get("title")) if record is not None else None
+    if title is None:
+        problems.append(f"{c.kind} {c.id} is cited but not in the store")
+    elif title != c.quote:
+        problems.append(
+            f"{c.kind} {c.id}: title {c.quote[:40]!r} does not match the stored title "
+            f"{title[:40]!r}"
+        )
 
 
 def check(store: Store, briefing: Briefing) -> Verification:
