@@ -56,3 +56,39 @@ def test_drill_validate_reports_position(tmp_path: Path) -> None:
     assert res.returncode == 1
     assert "bad.yaml" in res.stderr
     assert "line" in res.stderr or ":" in res.stderr
+
+
+def test_drill_score_of_an_idle_trainee(tmp_path: Path) -> None:
+    res = run(
+        [
+            "--store",
+            "sqlite:///d.db",
+            "drill",
+            "run",
+            "cherry-blossom-festival",
+            "--speed",
+            "0",
+            "--report",
+            "r.json",
+        ],
+        tmp_path,
+    )
+    assert res.returncode == 0, res.stderr
+    scored = run(
+        [
+            "--store",
+            "sqlite:///d.db",
+            "drill",
+            "score",
+            "r.json",
+            "--html",
+            "s.html",
+            "--json",
+            "s.json",
+        ],
+        tmp_path,
+    )
+    assert scored.returncode == 0, scored.stderr
+    score = json.loads((tmp_path / "s.json").read_text())
+    assert 0 <= score["total"] <= 100
+    assert "未发布" in (tmp_path / "s.html").read_text(encoding="utf-8")

@@ -302,3 +302,25 @@ def drill_run(
         f"alerts {len(result.alerts)}, negative {result.negative}, "
         f"group_incident {result.group_incident}, rumours {result.rumours}"
     )
+
+
+@drill_app.command("score")
+def drill_score(
+    report: Annotated[Path, typer.Argument(help="The drill report JSON (drill run --report).")],
+    html: Annotated[
+        Path | None, typer.Option("--html", help="Write the score report here.")
+    ] = None,
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Write the score as JSON here.")
+    ] = None,
+    briefing: Annotated[
+        Path | None, typer.Option("--briefing", help="The briefing the trainee submitted.")
+    ] = None,
+) -> None:
+    """Score the trainee from the drill's store (--store): acknowledging, opening a case,
+    the first statement against its deadline, its quality, the briefing."""
+    from yuqing.drill.scoring import score_command
+
+    code = score_command(state.settings().store, report, html, json_out, briefing=briefing)
+    if code:
+        raise typer.Exit(code)

@@ -7,7 +7,9 @@
   :func:`~yuqing.drill.replay.run_drill`, which plays a scenario into its own store
   through the real pipeline.
 
-Scoring of the trainee's actions comes later (docs/drills.md).
+- :mod:`yuqing.drill.scoring`: the trainee's score from the drill's store (alerts
+  acknowledged, case opened, first statement against its deadline and its check, the
+  briefing), as JSON and an HTML report.
 """
 
 from yuqing.drill.scenario import (
