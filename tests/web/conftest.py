@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from playwright.sync_api import Browser, Page, sync_playwright
 
 from yuqing.demo.scenario import generate, iter_jsonl
 from yuqing.runtime.factory import build_pipeline
@@ -59,3 +60,42 @@ def client(settings: Settings) -> Iterator[TestClient]:
 @pytest.fixture
 def auth() -> dict[str, str]:
     return {"Authorization": f"Bearer {TOKEN}"}
+
+
+# -- browser tests: a page served from the calling module's own store (its ``url`` fixture)
+
+
+@pytest.fixture(scope="module")
+def base_url(url: str) -> Iterator[str]:
+    from tests.web.test_alerts_api import served
+
+    settings = Settings.model_validate({"store": url, "web": {"api_tokens": [TOKEN]}})
+    with served(settings) as base:
+        yield base
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    from tests.web.browser import ARGS, CHROMIUM, require_chromium
+
+    require_chromium()
+    with sync_playwright() as pw:
+        launched = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser: Browser, base_url: str) -> Iterator[Page]:
+    """A fresh page that fails the test on JavaScript errors or requests to other hosts."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    opened = context.new_page()
+    errors: list[str] = []
+    external: list[str] = []
+    opened.on("pageerror", lambda exc: errors.append(str(exc)))
+    opened.on("request", lambda r: None if r.url.startswith(base_url) else external.append(r.url))
+    opened.on("dialog", lambda dialog: dialog.accept())
+    yield opened
+    context.close()  # closes event streams before the server stops
+    assert errors == [], f"JavaScript errors on the page: {errors}"
+    assert external == [], f"requests left the server: {external}"

@@ -5,61 +5,23 @@ checks syntax as one types, previews matches and saves. Screenshots go to tmp_pa
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.web.browser import require_chromium
 from tests.web.conftest import TOKEN
-from tests.web.test_alerts_api import add_alerts, copy_store, make_alert, served
-from yuqing.settings import Settings
+from tests.web.test_alerts_api import add_alerts, copy_store, make_alert
 from yuqing.store.url import open_store
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-sync"]
+require_chromium()
 
-if not CHROMIUM.exists():
-    message = f"{CHROMIUM} is absent: install Debian's chromium (apt-get install chromium)"
-    if os.environ.get("CI") == "true":
-        pytest.fail(message + " (CI must have it)", pytrace=False)
-    pytest.skip(message, allow_module_level=True)
-
-from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
+from playwright.sync_api import Page, expect  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def url(demo_url: str, tmp_path_factory: pytest.TempPathFactory) -> str:
     return copy_store(demo_url, tmp_path_factory.mktemp("alerts-browser"))
-
-
-@pytest.fixture(scope="module")
-def base_url(url: str) -> Iterator[str]:
-    settings = Settings.model_validate({"store": url, "web": {"api_tokens": [TOKEN]}})
-    with served(settings) as base:
-        yield base
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as pw:
-        launched = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
-        yield launched
-        launched.close()
-
-
-@pytest.fixture
-def page(browser: Browser, base_url: str) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
-    opened = context.new_page()
-    errors: list[str] = []
-    external: list[str] = []
-    opened.on("pageerror", lambda exc: errors.append(str(exc)))
-    opened.on("request", lambda r: None if r.url.startswith(base_url) else external.append(r.url))
-    yield opened
-    context.close()  # closes the event stream before the server stops
-    assert errors == [], f"JavaScript errors on the page: {errors}"
-    assert external == [], f"requests left the server: {external}"
 
 
 def test_new_alert_appears_live_and_is_acknowledged(

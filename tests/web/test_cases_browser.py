@@ -5,65 +5,26 @@ go to tmp_path."""
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.web.browser import require_chromium
 from tests.web.conftest import TOKEN
-from tests.web.test_alerts_api import add_alerts, copy_store, make_alert, served
+from tests.web.test_alerts_api import add_alerts, copy_store, make_alert
 from tests.web.test_cases_api import BAD, GOOD
 from yuqing.cases.repository import StoreCaseRepository
-from yuqing.settings import Settings
 from yuqing.store.url import open_store
 from yuqing.web import views
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-sync"]
+require_chromium()
 
-if not CHROMIUM.exists():
-    message = f"{CHROMIUM} is absent: install Debian's chromium (apt-get install chromium)"
-    if os.environ.get("CI") == "true":
-        pytest.fail(message + " (CI must have it)", pytrace=False)
-    pytest.skip(message, allow_module_level=True)
-
-from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
+from playwright.sync_api import Page, expect  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def url(demo_url: str, tmp_path_factory: pytest.TempPathFactory) -> str:
     return copy_store(demo_url, tmp_path_factory.mktemp("cases-browser"))
-
-
-@pytest.fixture(scope="module")
-def base_url(url: str) -> Iterator[str]:
-    settings = Settings.model_validate({"store": url, "web": {"api_tokens": [TOKEN]}})
-    with served(settings) as base:
-        yield base
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as pw:
-        launched = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
-        yield launched
-        launched.close()
-
-
-@pytest.fixture
-def page(browser: Browser, base_url: str) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
-    opened = context.new_page()
-    errors: list[str] = []
-    external: list[str] = []
-    opened.on("pageerror", lambda exc: errors.append(str(exc)))
-    opened.on("request", lambda r: None if r.url.startswith(base_url) else external.append(r.url))
-    opened.on("dialog", lambda dialog: dialog.accept())
-    yield opened
-    context.close()
-    assert errors == [], f"JavaScript errors on the page: {errors}"
-    assert external == [], f"requests left the server: {external}"
 
 
 def hottest_event(url: str) -> str:
