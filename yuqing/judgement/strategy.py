@@ -31,6 +31,7 @@ from yuqing.analysis.emotion import EMOTIONS
 from yuqing.cases.levels import LEVEL_LABELS, LEVELS, Level
 from yuqing.errors import ConfigError, UsageError
 from yuqing.events.lifecycle import STAGE_LABELS, STAGES, Stage
+from yuqing.models import EMOTION_LABELS
 from yuqing.yamlpath import compose_and_load, key_path, mark_of
 
 __all__ = [
@@ -51,14 +52,6 @@ __all__ = [
 SHIPPED_STRATEGY_RULES = Path(__file__).resolve().parent / "data" / "strategies.yaml"
 RiskType = Literal["ordinary", "group_incident", "rumor"]
 RISK_TYPES: tuple[str, ...] = get_args(RiskType)
-EMOTION_LABELS: dict[str, str] = {
-    "joy": "喜悦",
-    "anger": "愤怒",
-    "sadness": "悲伤",
-    "fear": "恐惧",
-    "surprise": "惊讶",
-    "neutral": "中性",
-}
 Operator = Literal["eq", "in", "not_in", "gte", "gt", "lte", "lt", "contains"]
 _OPERATORS: tuple[str, ...] = get_args(Operator)
 _SYMBOLS = {"eq": "=", "in": "∈", "not_in": "∉", "gte": "≥", "gt": ">", "lte": "≤", "lt": "<"}

@@ -11,21 +11,14 @@ from functools import lru_cache
 
 import opencc
 
+from yuqing.models import EMOTION_LABELS, RISK_LABELS, SENTIMENT_LABELS
+
 SIMPLIFIED = "zh-Hans"
 TRADITIONAL = "zh-Hant"
 LANGS = (SIMPLIFIED, TRADITIONAL)
 COOKIE = "lang"
 
-SENTIMENT = {"positive": "正面", "neutral": "中性", "negative": "负面"}
-EMOTION = {
-    "joy": "喜悦",
-    "anger": "愤怒",
-    "sadness": "悲伤",
-    "fear": "恐惧",
-    "surprise": "惊奇",
-    "neutral": "中性",
-}
-RISK = {"ordinary": "一般舆论", "group_incident": "群体性事件风险", "rumor": "谣言嫌疑"}
+SENTIMENT, EMOTION, RISK = SENTIMENT_LABELS, EMOTION_LABELS, RISK_LABELS  # one table
 DIMENSION = {
     "total": "全部",
     "sentiment": "情感",
