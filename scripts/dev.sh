@@ -35,7 +35,7 @@ ensure_venv() {
   if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
     say "installing yuqing and its dependencies into .venv"
     "$VENV/bin/python" -m pip install -q --upgrade pip 2>&1 | grep -v '^WARNING: Location' || true
-    "$VENV/bin/python" -m pip install -q -e ".[dev]" 2>&1 | grep -v '^WARNING: Location' || true
+    "$VENV/bin/python" -m pip install -q -e ".[dev,server]" 2>&1 | grep -v '^WARNING: Location' || true
     "$VENV/bin/python" -c 'import yuqing.cli' # fails loudly if the install did not work
     touch "$stamp"
   fi

@@ -149,6 +149,18 @@ class Store(Protocol):
 
     def get_cursor(self, source_key: str) -> Cursor | None: ...
 
+    def documents_after(self, position: int, limit: int = 1000) -> list[tuple[int, Document]]:
+        """Up to ``limit`` stored documents after storage ``position`` (0: from the first),
+        in storage order, each with its position: page through the whole history by passing
+        the last position back. Positions only grow; they are not ids."""
+        ...
+
+    def update_analysis(self, updates: Sequence[tuple[str, str, dict[str, Any]]]) -> int:
+        """Replace the ``analysis`` of stored documents given as (source, id, analysis), in one
+        transaction; return how many were found and changed (unknown keys are skipped). An
+        analysis that is not a JSON object raises StoreError naming it, and nothing changes."""
+        ...
+
     def index_pending(self, limit: int = 10_000) -> int:
         """Index up to ``limit`` stored documents for search that are not indexed yet;
         return how many were indexed (0 when search is up to date)."""

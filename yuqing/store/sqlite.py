@@ -40,6 +40,7 @@ from yuqing.store.base import (
 from yuqing.store.migrations import apply_migrations, current_version
 from yuqing.store.rows import COLUMNS, document_to_row, from_micros, row_to_document, to_micros
 from yuqing.store.searchtext import index_terms, query_terms, split_query
+from yuqing.store.sqlite_history import SQLiteHistory
 
 if TYPE_CHECKING:
     from yuqing.alerts.alert import Alert
@@ -52,7 +53,7 @@ _KEY_CHUNK = 500  # ids per IN (...) query
 SNIPPET_CHARS = 60
 
 
-class SQLiteStore:
+class SQLiteStore(SQLiteHistory):
     """A store in one SQLite file (or ``:memory:``). Open it with
     :func:`yuqing.store.url.open_store`; use it from one thread."""
 
