@@ -1,13 +1,16 @@
-"""Server-mode throughput: Redis stream -> 1 or 2 worker processes -> one SQLite file.
+"""Server-mode throughput: Redis stream -> 1 or 2 worker processes -> one store.
 
 For each setting (analysis off / on) it publishes N posts to a fresh stream, starts K
-worker processes (each loads its models and warms up first, then all start together on a
-signal), and times from that signal until the stream is drained and every worker has
-exited. The reference beside it is embedded ingest (one process, the same pipeline
-without event clustering) over the same file in the same run. Prints a markdown table.
+worker processes (each loads its models first, then all start together on a signal), and
+times from that signal until the stream is drained and every worker has exited. Workers
+run the whole server path: per-post stages in parallel, then the turnstile, the ordered
+dedup + event clustering (analysis on) and the commit (docs/server.md). The reference
+beside it is embedded ingest (one process, the same pipeline) over the same file in the
+same run. Prints a markdown table.
 
     .venv/bin/python benchmarks/stream_workers.py --n 20000
-    .venv/bin/python benchmarks/stream_workers.py --n 20000 --redis redis://127.0.0.1:6379/15
+    .venv/bin/python benchmarks/stream_workers.py --n 20000 --store postgresql \
+        --pg postgresql://postgres@127.0.0.1:5432/test
 
 Posts come from benchmarks/pipeline.py's generator: real texts from ../shared/data (the
 demo generator when absent) with 10 % lightly edited copies, so the near-duplicate
@@ -40,30 +43,38 @@ HERE = Path(__file__).resolve().parent
 
 RUNNER = """
 import sys, orjson
-from datetime import timedelta
-from yuqing.runtime.factory import build_pipeline
+from contextlib import ExitStack
+from yuqing.models import Document
 from yuqing.settings import load_settings
-from yuqing.store.url import open_store
-from yuqing.streams.entry import connect
-from yuqing.streams.url import parse_stream_url
-from yuqing.streams.worker import Worker, warm_stages
-store_url, url, name, analysis, batch = sys.argv[1:6]
+from yuqing.streams.command import build_worker
+store_url, url, name, analysis, batch, events = sys.argv[1:7]
 settings = load_settings(environ={}, overrides={"store": store_url})
-store = open_store(store_url)
-pipeline = build_pipeline(settings, analysis=analysis == "1", events=False)
-if analysis == "1":  # load the models before the clock starts
-    from yuqing.models import Document
-    pipeline.process([Document(id="warm", source="warm", text="预热一下模型")])
-warm_stages(pipeline, store, timedelta(days=30), 200_000)
-target = parse_stream_url(url)
-worker = Worker(connect(target), target, store, pipeline, consumer=name, batch_size=int(batch))
-print("ready", flush=True)
-sys.stdin.readline()
-report = worker.run(once=True)
-store.close()
+with ExitStack() as stack:
+    worker = build_worker(settings, url, stack, consumer=name, batch_size=int(batch),
+                          analysis=analysis == "1", events=events == "1", alerts=False,
+                          block_ms=100)
+    if analysis == "1":  # load the models before the clock starts
+        worker.parallel.process([Document(id="warm", source="warm", text="预热一下模型")])
+    print("ready", flush=True)
+    sys.stdin.readline()
+    report = worker.run(once=True)
 print(orjson.dumps({"stored": report.stored, "dups": report.near_duplicates,
-                    "received": report.received}).decode(), flush=True)
+                    "received": report.received, "waited": report.waited,
+                    "replayed": report.replayed, "diverged": report.diverged}).decode(),
+      flush=True)
 """
+
+
+def _fresh_store(kind: str, tmp: Path, name: str, pg: str) -> str:
+    """A new empty store: an SQLite file, or a new PostgreSQL database."""
+    if kind == "sqlite":
+        return f"sqlite:///{tmp / f'{name}.db'}"
+    import psycopg
+
+    db = f"yuqing_bench_{name}_{uuid.uuid4().hex[:6]}".replace("-", "_")
+    with psycopg.connect(pg.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {db}")
+    return pg.rsplit("/", 1)[0] + f"/{db}"
 
 
 def _posts(path: Path, n: int) -> None:
@@ -75,13 +86,19 @@ def _posts(path: Path, n: int) -> None:
 
 
 def run_workers(
-    posts: Path, tmp: Path, redis_url: str, workers: int, analysis: bool, batch: int
+    posts: Path,
+    tmp: Path,
+    redis_url: str,
+    workers: int,
+    analysis: bool,
+    batch: int,
+    store_url: str,
+    events: bool,
 ) -> dict[str, float]:
     stream = f"bench-yuqing:{uuid.uuid4().hex[:8]}"
     url = f"{redis_url}?stream={stream}&backlog=1000000"
     target = parse_stream_url(url)
     client = redis.Redis.from_url(target.redis_url)
-    store_url = f"sqlite:///{tmp / f'w{workers}-{int(analysis)}.db'}"
     settings = load_settings(environ={}, overrides={"store": store_url})
     open_store(store_url).close()
     try:
@@ -97,6 +114,7 @@ def run_workers(
                     f"w{i}",
                     str(int(analysis)),
                     str(batch),
+                    str(int(events)),
                 ],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
@@ -119,19 +137,26 @@ def run_workers(
             client.delete(*keys)
         client.close()
     stored = sum(r["stored"] for r in results)
-    return {"seconds": seconds, "stored": stored, "dups": sum(r["dups"] for r in results)}
+    return {
+        "seconds": seconds,
+        "stored": stored,
+        "dups": sum(r["dups"] for r in results),
+        "waited": sum(r["waited"] for r in results),
+        "diverged": sum(r["diverged"] for r in results),
+    }
 
 
-def run_embedded(posts: Path, tmp: Path, analysis: bool, batch: int) -> dict[str, float]:
-    store_url = f"sqlite:///{tmp / f'embedded-{int(analysis)}.db'}"
+def run_embedded(
+    posts: Path, analysis: bool, batch: int, store_url: str, events: bool
+) -> dict[str, float]:
     settings = load_settings(environ={}, overrides={"store": store_url})
     store = open_store(store_url)
-    pipeline = build_pipeline(settings, analysis=analysis, events=False)
+    pipeline = build_pipeline(settings, analysis=analysis, events=analysis and events)
     if analysis:
         from yuqing.models import Document
 
         pipeline.process([Document(id="warm", source="warm", text="预热一下模型")])
-        pipeline = build_pipeline(settings, analysis=analysis, events=False)
+        pipeline = build_pipeline(settings, analysis=analysis, events=analysis and events)
     report = Ingestor(store, pipeline, batch_size=batch).run(
         open_sources([str(posts)], zone=settings.zone)
     )
@@ -146,31 +171,59 @@ def main() -> int:
     ap.add_argument("--n", type=int, default=20_000)
     ap.add_argument("--batch", type=int, default=500, help="entries per worker batch")
     ap.add_argument("--redis", default="redis://127.0.0.1:6379/15")
+    ap.add_argument("--store", choices=("sqlite", "postgresql"), default="sqlite")
+    ap.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432/test")
+    ap.add_argument("--analysis", choices=("both", "on", "off"), default="both")
+    ap.add_argument(
+        "--events",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="cluster events (with analysis); --no-events measures the per-post part",
+    )
     args = ap.parse_args()
     rows: list[str] = []
     with tempfile.TemporaryDirectory() as name:
         tmp = Path(name)
         posts = tmp / "posts.jsonl"
         _posts(posts, args.n)
-        for analysis in (False, True):
-            base = run_embedded(posts, tmp, analysis, args.batch)
+        settings = {"both": (False, True), "on": (True,), "off": (False,)}[args.analysis]
+        for analysis in settings:
+            name = f"embedded-{int(analysis)}"
+            base = run_embedded(
+                posts,
+                analysis,
+                args.batch,
+                _fresh_store(args.store, tmp, name, args.pg),
+                args.events,
+            )
             rate = {0: args.n / base["seconds"]}
             line = f"| {'on' if analysis else 'off'} | embedded ingest (reference) | "
-            rows.append(line + f"{rate[0]:,.0f} | | {base['dups']:,.0f} |")
+            rows.append(line + f"{rate[0]:,.0f} | | | | {base['dups']:,.0f} |")
             for workers in (1, 2):
-                got = run_workers(posts, tmp, args.redis, workers, analysis, args.batch)
-                assert got["stored"] == args.n, got
+                store = _fresh_store(args.store, tmp, f"w{workers}-{int(analysis)}", args.pg)
+                got = run_workers(
+                    posts, tmp, args.redis, workers, analysis, args.batch, store, args.events
+                )
+                assert got["stored"] == args.n and got["diverged"] == 0, got
                 rate[workers] = args.n / got["seconds"]
                 scale = f"{rate[workers] / rate[1]:.2f}x" if workers == 2 else "1.00x"
                 rows.append(
                     f"| {'on' if analysis else 'off'} | {workers} worker"
                     f"{'s' if workers > 1 else ''} | {rate[workers]:,.0f} | {scale} | "
+                    f"{rate[workers] / workers:,.0f} | {got['waited']:.1f} | "
                     f"{got['dups']:,.0f} |"
                 )
             print(f"analysis {'on' if analysis else 'off'} done", file=sys.stderr)
-    print(f"{args.n:,} posts, batch {args.batch}, one SQLite file, Redis on localhost\n")
-    print("| analysis | mode | posts/s | scaling vs 1 worker | near-duplicates marked |")
-    print("|---|---|---|---|---|")
+    events = "on" if args.events else "off"
+    print(
+        f"{args.n:,} posts, batch {args.batch}, store {args.store}, events {events}, "
+        "Redis on localhost\n"
+    )
+    print(
+        "| analysis | mode | posts/s | scaling vs 1 worker | per worker | "
+        "turn wait s (sum) | near-duplicates marked |"
+    )
+    print("|---|---|---|---|---|---|---|")
     print("\n".join(rows))
     return 0
 

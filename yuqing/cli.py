@@ -414,7 +414,9 @@ def db_migrate() -> None:
         version = store.migrate()
     finally:
         store.close()
-    print(f"{settings.store}: schema version {version}")
+    from yuqing.store.url import redact_url
+
+    print(f"{redact_url(settings.store)}: schema version {version}")
 
 
 # ---------------------------------------------------------------- entry point
@@ -439,4 +441,12 @@ def main() -> None:
         raise SystemExit(0) from None
 
 
+from yuqing import cli_admin as _admin  # noqa: E402, F401  (db backup/restore, doctor)
+from yuqing import cli_cases as _cases  # noqa: E402, F401  (registers `yuqing cases`)
+from yuqing import cli_claims as _claims  # noqa: E402, F401  (registers `yuqing claims`)
+from yuqing import cli_export as _export  # noqa: E402, F401  (registers `yuqing export`)
 from yuqing import cli_ops as _ops  # noqa: E402, F401  (registers the other commands)
+from yuqing import cli_plans as _plans  # noqa: E402, F401  (registers `yuqing plans`)
+from yuqing import cli_privacy as _privacy  # noqa: E402, F401  (audit, retention, privacy)
+from yuqing import cli_server as _server  # noqa: E402, F401  (registers reanalyze)
+from yuqing import cli_users as _users  # noqa: E402, F401  (registers `yuqing user`)

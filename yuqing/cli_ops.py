@@ -58,6 +58,7 @@ def demo(
     from yuqing.models import Document
     from yuqing.runtime.factory import build_pipeline
     from yuqing.runtime.ingest import Ingestor
+    from yuqing.users import create_user, new_password
 
     folder.mkdir(parents=True, exist_ok=True)
     data = folder / "posts.jsonl"
@@ -88,6 +89,8 @@ def demo(
             )
             report = ingestor.run(opened)
         hits = store.search("过期食材", limit=3)
+        demo_password = new_password()  # the demo's admin, to sign in to the dashboard
+        create_user(store, "admin", role="admin", password=demo_password, display_name="演示管理员")
     finally:
         monitor.close()
         store.close()
@@ -98,6 +101,7 @@ def demo(
     out_console.print(f"数据: {data}   存储: sqlite:///{db}")
     out_console.print(f"试试: yuqing --store sqlite:///{db} search 食堂")
     print(report.summary(), flush=True)
+    out_console.print(f"看板登录: 用户名 admin  密码 {demo_password}")
     if serve_ui:
         from yuqing.web import serve as serve_web
 
@@ -137,8 +141,33 @@ def train(
         Path | None, typer.Option("--out", help="Artifact path (default: the packaged model).")
     ] = None,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 42,
+    corrections_from: Annotated[
+        str | None,
+        typer.Option(
+            "--corrections-from",
+            help="Also train on the posts analysts relabelled in this store (store URL).",
+        ),
+    ] = None,
+    report: Annotated[
+        Path | None,
+        typer.Option(
+            "--report", help="Write before/after figures on the standard sets here (JSON)."
+        ),
+    ] = None,
 ) -> None:
     """Train a model from labelled data and write its artifact and model card."""
+    if corrections_from or report:
+        from yuqing.corrections.model_report import format_comparison
+        from yuqing.corrections.teach import train_with_corrections
+
+        done = train_with_corrections(
+            task, data or None, out, seed=seed, corrections_from=corrections_from,
+            report=report, progress=lambda m: print(m, file=sys.stderr),
+        )  # fmt: skip
+        print(done.card)
+        if done.report is not None:
+            print(format_comparison(done.report))
+        return
     from yuqing.analysis.training import train as run_train
 
     card = run_train(task, data or None, out, seed=seed)
@@ -175,9 +204,14 @@ def worker(
     block_ms: Annotated[int, typer.Option(help="How long one read waits for entries.")] = 2000,
     once: Annotated[bool, typer.Option("--once", help="Drain what is there, then exit.")] = False,
     analysis: Annotated[bool, typer.Option(help="Run the analysis stage.")] = True,
+    events: Annotated[
+        bool | None, typer.Option(help="Cluster posts into events (default [run] events).")
+    ] = None,
+    alerts: Annotated[bool, typer.Option(help="Run the monitoring rules, raise alerts.")] = True,
 ) -> None:
     """Process a Redis stream in a consumer group into the store (--store): acknowledged
-    only after the commit, a dead worker's entries claimed, writes idempotent."""
+    only after the commit, a dead worker's entries claimed, writes idempotent; events and
+    alerts as in embedded mode, committed in stream order (docs/server.md)."""
     from yuqing.streams import worker_command
 
     code = worker_command(
@@ -188,6 +222,8 @@ def worker(
         block_ms=block_ms,
         once=once,
         analysis=analysis,
+        events=events,
+        alerts=alerts,
     )
     if code:
         raise typer.Exit(code)
@@ -269,7 +305,7 @@ def drill_run(
     import signal
     import threading
 
-    from yuqing.alerts.delivery import dispatcher_from_config
+    from yuqing.alerts.dispatcher_setup import dispatcher_for
     from yuqing.alerts.engine import AlertEngine
     from yuqing.alerts.rules_config import rules_from_settings
     from yuqing.drill import load_scenario
@@ -280,9 +316,7 @@ def drill_run(
     clock = AcceleratedClock(sc.start, speed)
     stop = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: stop.set())
-    with dispatcher_from_config(
-        settings.alerts.channels, settings.alerts.delivery, clock=clock
-    ) as dispatcher:
+    with dispatcher_for(settings, clock=clock, store_log=False) as dispatcher:
         engine = AlertEngine(rules_from_settings(settings), dispatcher, clock, settings.public_url)
         result = run_drill(
             sc,

@@ -18,6 +18,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from yuqing.errors import ConfigError
+from yuqing.plans.config import PlansSettings
+from yuqing.privacy.config import PrivacySettings
 
 ENV_PREFIX = "YUQING_"
 DEFAULT_CONFIG = "yuqing.toml"
@@ -101,6 +103,18 @@ class AlertsSettings(BaseModel):
         description="[alerts.delivery]: attempts, base_delay, multiplier, max_delay, jitter, "
         "workers, max_pending, log (docs/alerts.md)",
     )
+    escalation: dict[str, Any] = Field(
+        default_factory=dict,
+        description="[alerts.escalation]: steps ([[alerts.escalation.steps]] with after and "
+        "channels: an alert not acknowledged that long goes to those channels, once per step), "
+        "min_severity, max_age (docs/alerts.md#escalation)",
+    )
+    digest: dict[str, Any] = Field(
+        default_factory=dict,
+        description="[alerts.digest]: channels (a table of channel name = immediate, hourly or "
+        "daily: one message per period instead of one per alert), daily_at (local time of the "
+        'daily digest, default "08:00") (docs/alerts.md#digests)',
+    )
 
 
 class RunSettings(BaseModel):
@@ -146,16 +160,117 @@ class WebSettings(BaseModel):
     port: int = Field(8000, ge=1, le=65535, description="port `yuqing serve` listens on")
     api_tokens: list[str] = Field(
         default_factory=list,
-        description="API tokens (`Authorization: Bearer <token>`); the API needs one when any "
-        "is set, and pushing posts always does (comma-separated in YUQING_WEB__API_TOKENS)",
+        description="service API tokens (`Authorization: Bearer <token>`) with admin rights, "
+        "for push clients and scripts; users make their own with `yuqing user token` "
+        "(comma-separated in YUQING_WEB__API_TOKENS)",
     )
     max_push: int = Field(1000, ge=1, description="most records in one POST /api/v1/posts")
+    secret_key: str | None = Field(
+        None,
+        min_length=16,
+        description="key that signs session cookies; default: one made once and kept in the store",
+    )
+    session_hours: float = Field(12, gt=0, le=24 * 30, description="a sign-in lasts this long")
+    secure_cookies: bool = Field(
+        False, description="send cookies over HTTPS only (set it when served behind HTTPS)"
+    )
 
     @field_validator("api_tokens", mode="before")
     @classmethod
     def _split_tokens(cls, value: Any) -> Any:
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+
+_LEVEL_KEYS = ("I", "II", "III", "IV")
+
+
+class CasesSettings(BaseModel):
+    """``[cases]``: first-statement deadlines per level and the overdue check."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    first_statement: dict[str, str] = Field(
+        default_factory=lambda: {"I": "1h", "II": "2h", "III": "4h", "IV": "24h"},
+        description="[cases.first_statement]: time for the first statement per level I-IV "
+        '(durations such as "1h", "90m"; levels left out keep 1h, 2h, 4h, 24h)',
+    )
+    deadline_start: str = Field(
+        "opened",
+        description="where the deadline clock starts: opened (the case) or first_post "
+        "(the event's first post, when the case has an event)",
+    )
+    check_interval: str = Field(
+        "1m",
+        description="how often `yuqing run` and `yuqing serve` look for overdue first "
+        "statements (each raises one alert)",
+    )
+
+    @field_validator("first_statement", mode="before")
+    @classmethod
+    def _levels(cls, value: Any) -> Any:
+        if not isinstance(value, Mapping):
+            return value
+        merged = {"I": "1h", "II": "2h", "III": "4h", "IV": "24h"}
+        for key, given in value.items():
+            level = str(key).strip().upper()
+            if level not in _LEVEL_KEYS:
+                raise ValueError(
+                    f"cases.first_statement: unknown level {key!r}; use I, II, III, IV"
+                )
+            if isinstance(given, bool) or not isinstance(given, str | int | float):
+                raise ValueError(f"cases.first_statement.{level}: {given!r} is not a duration")
+            text = f"{given}h" if isinstance(given, int | float) else given  # a number: hours
+            _check_duration(text, f"cases.first_statement.{level}")
+            merged[level] = text
+        return merged
+
+    @field_validator("deadline_start")
+    @classmethod
+    def _start(cls, value: str) -> str:
+        if value not in ("opened", "first_post"):
+            raise ValueError(f"cases.deadline_start must be opened or first_post, not {value!r}")
+        return value
+
+    @field_validator("check_interval")
+    @classmethod
+    def _interval(cls, value: str) -> str:
+        _check_duration(value, "cases.check_interval")
+        return value
+
+    def first_statement_times(self) -> dict[str, timedelta]:
+        """The time for the first statement per level."""
+        return {
+            level: parse_duration(text, f"cases.first_statement.{level}")
+            for level, text in self.first_statement.items()
+        }
+
+    @property
+    def check_seconds(self) -> float:
+        return parse_duration(self.check_interval, "cases.check_interval").total_seconds()
+
+
+class RumorsSettings(BaseModel):
+    """``[rumors]``: how posts are matched against claims with a verdict (docs/rumors.md)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    containment: float = Field(
+        0.6, gt=0, le=1, description="share of a claim's character bigrams a post must hold"
+    )
+    raise_to: float = Field(
+        0.9, gt=0, le=1, description="rumour score of a post repeating a debunked claim (at least)"
+    )
+    refresh: str = Field("1m", description="how often the pipeline reloads the claims")
+    rescore_days: float = Field(
+        7, gt=0, description="a new verdict is applied to the stored posts of this many days"
+    )
+
+    @field_validator("refresh")
+    @classmethod
+    def _refresh(cls, value: str) -> str:
+        _check_duration(value, "rumors.refresh")
         return value
 
 
@@ -185,6 +300,15 @@ class Settings(BaseModel):
     alerts: AlertsSettings = Field(default_factory=AlertsSettings)
     run: RunSettings = Field(default_factory=RunSettings)  # type: ignore[arg-type]
     web: WebSettings = Field(default_factory=WebSettings)  # type: ignore[arg-type]
+    cases: CasesSettings = Field(default_factory=CasesSettings)  # type: ignore[arg-type]
+    rumors: RumorsSettings = Field(default_factory=RumorsSettings)  # type: ignore[arg-type]
+    plans: PlansSettings = Field(default_factory=PlansSettings)  # type: ignore[arg-type]
+    privacy: PrivacySettings = Field(default_factory=PrivacySettings)
+    secrets_file: str | None = Field(
+        None,
+        description="TOML file of channel secrets named by `file:KEY` (mode 0600; "
+        "docs/plans.md#secrets)",
+    )
 
     @field_validator("timezone")
     @classmethod

@@ -52,12 +52,6 @@ def test_absolute_and_memory_urls(tmp_path: Path) -> None:
         assert memory.stats().documents == 1
 
 
-@pytest.mark.parametrize("url", ["postgresql://u@localhost/db", "postgres://h/db"])
-def test_postgresql_is_not_yet_available(url: str) -> None:
-    with pytest.raises(StoreURLError, match="issue 8"):
-        open_store(url)
-
-
 @pytest.mark.parametrize(
     "url", ["mysql://h/db", "yuqing.db", "sqlite://", "sqlite:///", "sqlite:///x.db?mode=ro", ""]
 )

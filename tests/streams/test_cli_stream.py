@@ -50,3 +50,35 @@ def test_publish_then_worker(tmp_path: Path, redis_client: redis.Redis, stream_n
         assert doc is not None and doc.analysis.get("sentiment") is not None
     finally:
         store.close()
+
+
+def test_embedded_and_server_cli_give_the_same_analysis_and_events(
+    tmp_path: Path, redis_client: redis.Redis, stream_name: str, server_store: str
+) -> None:
+    """`ingest --events` into SQLite vs `ingest --stream` + `worker` (SQLite and PostgreSQL)."""
+    from tests.streams.conftest import write_posts
+
+    write_posts(tmp_path / "in.jsonl", 300)
+    embedded = run(["--store", "sqlite:///e.db", "ingest", "in.jsonl", "--events"], tmp_path)
+    assert embedded.returncode == 0, embedded.stderr
+    url = f"{REDIS_URL}?stream={stream_name}&group=workers"
+    pub = run(["ingest", "in.jsonl", "--stream", url], tmp_path)
+    assert pub.returncode == 0, pub.stderr
+    work = run(["--store", server_store, "worker", "--stream", url, "--once"], tmp_path)
+    assert work.returncode == 0, work.stderr
+    one, two = open_store(f"sqlite:///{tmp_path / 'e.db'}"), open_store(server_store)
+    try:
+        a = {d.key: d for _, d in one.documents_after(0, 10_000)}
+        b = {d.key: d for _, d in two.documents_after(0, 10_000)}
+        assert a.keys() == b.keys() and len(a) == 300
+        for key, doc in a.items():
+            other = b[key]
+            assert doc.analysis == other.analysis, key  # labels and event_id
+            assert (doc.duplicate_of, doc.repost_of) == (other.duplicate_of, other.repost_of)
+        assert len({d.analysis["event_id"] for d in a.values()}) > 1
+        events_a = {r.id: (r.posts, r.stored) for r in one.event_rollups(limit=10_000)}
+        events_b = {r.id: (r.posts, r.stored) for r in two.event_rollups(limit=10_000)}
+        assert events_a == events_b
+    finally:
+        one.close()
+        two.close()

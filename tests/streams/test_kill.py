@@ -59,11 +59,16 @@ def _pending_of(client: redis.Redis, stream: str, consumer: str) -> int:
 
 
 def test_sigkill_mid_stream_loses_nothing_and_stores_once(
-    tmp_path: Path, stream_url: str, stream_name: str, redis_client: redis.Redis
+    tmp_path: Path,
+    stream_url: str,
+    stream_name: str,
+    redis_client: redis.Redis,
+    server_store: str,
 ) -> None:
+    """On SQLite and on PostgreSQL (``server_store``)."""
     posts = tmp_path / "posts.jsonl"
     keys = write_posts(posts, 4000)
-    store_url = f"sqlite:///{tmp_path / 'server.db'}"
+    store_url = server_store
     settings = load_settings(None, overrides={"store": store_url})
     open_store(store_url).close()  # the schema once, before two processes race to migrate
     publish_command(

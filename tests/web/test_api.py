@@ -9,7 +9,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from tests.web.conftest import TOKEN
+from tests.web.conftest import AUTH, TOKEN
 from yuqing.events.lifecycle import STAGES
 from yuqing.settings import Settings
 from yuqing.store.migrations import LATEST
@@ -30,12 +30,12 @@ def error_of(response: Any, status: int, code: str) -> dict[str, Any]:
 # ---------------------------------------------------------------- auth, schema, errors
 
 
-def test_reads_need_a_token_when_tokens_are_configured(client: TestClient) -> None:
-    error_of(client.get("/api/v1/stats"), 401, "unauthorized")
+def test_reads_need_credentials(anon: TestClient) -> None:
+    error_of(anon.get("/api/v1/stats"), 401, "unauthorized")
     error_of(
-        client.get("/api/v1/stats", headers={"Authorization": "Bearer nope"}), 401, "unauthorized"
+        anon.get("/api/v1/stats", headers={"Authorization": "Bearer nope"}), 401, "unauthorized"
     )
-    error_of(client.get("/api/v1/stats", headers={"Authorization": TOKEN}), 401, "unauthorized")
+    error_of(anon.get("/api/v1/stats", headers={"Authorization": TOKEN}), 401, "unauthorized")
 
 
 def test_openapi_docs_and_unknown_paths(client: TestClient) -> None:
@@ -187,8 +187,10 @@ def test_trends_top_values_and_errors(client: TestClient, auth: dict[str, str]) 
 
 
 def _app(tmp_path: Path, **web: Any) -> TestClient:
+    """An app over a new store, with the service token TOKEN (sent by default)."""
+    web = {"api_tokens": [TOKEN], **web}
     settings = Settings.model_validate({"store": f"sqlite:///{tmp_path / 'push.db'}", "web": web})
-    return TestClient(create_app(settings))
+    return TestClient(create_app(settings), headers=AUTH)
 
 
 RECORDS: list[Any] = [
@@ -231,10 +233,10 @@ def test_push_runs_the_pipeline_and_is_idempotent(tmp_path: Path) -> None:
 
 
 def test_push_needs_a_token_and_a_small_batch(tmp_path: Path) -> None:
-    closed = _app(tmp_path)
-    error_of(closed.post("/api/v1/posts", json=RECORDS), 403, "push_disabled")
-    assert closed.get("/api/v1/stats").status_code == 200  # no tokens: reads are open
-    client = _app(tmp_path, api_tokens=["a", TOKEN], max_push=2)
+    closed = TestClient(_app(tmp_path, api_tokens=[]).app)  # no tokens, no users
+    error_of(closed.post("/api/v1/posts", json=RECORDS), 401, "unauthorized")
+    error_of(closed.get("/api/v1/stats"), 401, "unauthorized")  # reads need credentials too
+    client = TestClient(_app(tmp_path, api_tokens=["a", TOKEN], max_push=2).app)
     error_of(client.post("/api/v1/posts", json=RECORDS), 401, "unauthorized")
     headers = {"Authorization": "Bearer a"}
     error_of(client.post("/api/v1/posts", json=RECORDS, headers=headers), 413, "batch_too_large")

@@ -1,5 +1,5 @@
 """End to end in a real browser: uvicorn on a free local port, Debian's Chromium driven by
-Playwright. Charts drawn, search highlights, the 繁體 switch, an event page, and post text
+Playwright. Signing in through the login form, charts drawn, search highlights, the 繁體 switch, an event page, and post text
 carrying script payloads shown as text with nothing run. Screenshots go to tmp_path."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import httpx
 import pytest
 import uvicorn
 
-from tests.web.conftest import TOKEN
+from tests.web.conftest import ADMIN, ADMIN_PASSWORD, TOKEN, add_user, sign_in
 from yuqing.settings import Settings
 from yuqing.web import create_app
 
@@ -64,6 +64,7 @@ def base_url(demo_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     settings = Settings.model_validate(
         {"store": f"sqlite:///{folder / 'web.db'}", "web": {"api_tokens": [TOKEN]}}
     )
+    add_user(settings.store, ADMIN, "admin", ADMIN_PASSWORD)
     port = _free_port()
     config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
     server = uvicorn.Server(config)
@@ -109,7 +110,18 @@ def test_overview_search_traditional_and_event(page: Page, base_url: str, tmp_pa
         "request",
         lambda r: external.append(r.url) if not r.url.startswith(base_url) else None,
     )
-    page.goto(base_url + "/")
+    page.goto(base_url + "/")  # nobody signed in: the login form, then back to the overview
+    expect(page).to_have_url(base_url + "/login?next=/")
+    expect(page.locator("h1")).to_have_text("登录舆情监测")
+    page.fill("#login-username", ADMIN)
+    page.fill("#login-password", "wrong-password")
+    page.click("#login-form button[type=submit]")
+    expect(page.locator("#login-error")).to_have_text("用户名或密码错误")
+    page.fill("#login-password", ADMIN_PASSWORD)
+    page.click("#login-form button[type=submit]")
+    expect(page).to_have_url(base_url + "/")
+    expect(page.locator("h1")).to_have_text("舆情总览")
+    expect(page.locator("#me")).to_have_text(ADMIN)
     for name in ("volume", "emotion", "sources", "regions"):
         expect(page.locator(f"#chart-{name} svg.main-svg").first).to_be_attached(timeout=10_000)
     expect(page.locator("table.events tbody tr").first).to_be_visible()
@@ -146,6 +158,7 @@ def test_script_payloads_in_posts_do_not_run(page: Page, base_url: str) -> None:
         dialog.dismiss()
 
     page.on("dialog", on_dialog)
+    sign_in(page.context, base_url, ADMIN, ADMIN_PASSWORD)
     page.goto(base_url + "/search?q=投毒谣言&lang=zh-Hans")
     page.click(".hit details summary")
     expect(page.locator(".hit details .text")).to_have_text(XSS[0]["text"])

@@ -60,7 +60,7 @@ def clock(as_of: datetime) -> ManualClock:
 @pytest.fixture(scope="module")
 def client(url: str, clock: ManualClock) -> Iterator[TestClient]:
     settings = Settings.model_validate({"store": url, "web": {"api_tokens": [TOKEN]}})
-    with TestClient(create_app(settings, clock=clock)) as test_client:
+    with TestClient(create_app(settings, clock=clock), headers=AUTH) as test_client:
         yield test_client
 
 
@@ -120,8 +120,8 @@ def test_open_from_alert_and_from_a_title(client: TestClient, url: str) -> None:
     assert manual["departments"] == ["区城管局"] and manual["event_id"] is None
 
 
-def test_opening_errors(client: TestClient) -> None:
-    error_of(client.post("/api/v1/cases", json={"event_id": "ev-x"}), 401, "unauthorized")
+def test_opening_errors(client: TestClient, anon: TestClient) -> None:
+    error_of(anon.post("/api/v1/cases", json={"event_id": "ev-x"}), 401, "unauthorized")
     error_of(
         client.post("/api/v1/cases", json={"event_id": "ev-nope"}, headers=AUTH), 404, "not_found"
     )
@@ -180,7 +180,9 @@ def test_level_owner_and_their_errors(client: TestClient) -> None:
     assert case["owner"] == "区教育局" and case["departments"] == ["区市场监管局", "区卫健委"]
     error_of(post(client, f"{case_id}/owner", {}), 422, "invalid_request")
     error_of(
-        client.post(f"/api/v1/cases/{case_id}/owner", json={"owner": "x"}), 401, "unauthorized"
+        TestClient(client.app).post(f"/api/v1/cases/{case_id}/owner", json={"owner": "x"}),
+        401,
+        "unauthorized",
     )
 
 
@@ -372,5 +374,5 @@ def test_pages_list_and_case_in_both_scripts(client: TestClient) -> None:
 def test_token_rules(url: str, tmp_path: Path) -> None:
     settings = Settings.model_validate({"store": url})  # no token configured
     with TestClient(create_app(settings)) as open_client:
-        assert open_client.get("/api/v1/cases").status_code == 200
-        error_of(open_client.post("/api/v1/cases", json={"title": "x"}), 403, "write_disabled")
+        error_of(open_client.get("/api/v1/cases"), 401, "unauthorized")  # nothing is open
+        error_of(open_client.post("/api/v1/cases", json={"title": "x"}), 401, "unauthorized")

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.web.conftest import fill_demo_store
+from tests.web.conftest import AUTH, TOKEN, fill_demo_store
 from yuqing.events.lifecycle import STAGES
 from yuqing.settings import Settings
 from yuqing.web import create_app
@@ -94,8 +94,8 @@ def test_unknown_event_is_404(client: TestClient, auth: dict[str, str]) -> None:
         assert "no-such-event" in body["error"]["message"]
 
 
-def test_reads_need_the_token(client: TestClient, big_event: str) -> None:
-    response = client.get(f"/api/v1/events/{big_event}/advice")
+def test_reads_need_the_token(anon: TestClient, big_event: str) -> None:
+    response = anon.get(f"/api/v1/events/{big_event}/advice")
     assert response.status_code == 401
     assert response.json()["error"]["code"] == "unauthorized"
 
@@ -108,7 +108,8 @@ def test_the_aids_are_in_the_openapi_schema(client: TestClient) -> None:
 
 def test_tiny_event_says_not_enough_data(tmp_path: Path) -> None:
     url = fill_demo_store(tmp_path, posts=24)
-    with TestClient(create_app(Settings.model_validate({"store": url}))) as client:
+    settings = Settings.model_validate({"store": url, "web": {"api_tokens": [TOKEN]}})
+    with TestClient(create_app(settings), headers=AUTH) as client:
         events = _events(client, {})
         tiny = min(events, key=lambda e: e["posts"])
         assert tiny["posts"] < 20

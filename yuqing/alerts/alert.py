@@ -23,7 +23,9 @@ from typing import Any, Literal, cast
 from yuqing.clock import Clock
 from yuqing.models import Document
 
-AlertKind = Literal["match", "count", "negative_share", "burst", "new_event", "risk"]
+AlertKind = Literal[
+    "match", "count", "negative_share", "burst", "new_event", "risk", "deadline", "digest"
+]
 Severity = Literal["low", "medium", "high", "critical"]
 
 ALERT_KINDS: tuple[AlertKind, ...] = (
@@ -33,6 +35,8 @@ ALERT_KINDS: tuple[AlertKind, ...] = (
     "burst",
     "new_event",
     "risk",
+    "deadline",  # a case's first statement is overdue (yuqing.cases.overdue_alerts)
+    "digest",  # one message batching a period's alerts (yuqing.alerts.digest)
 )
 SEVERITIES: tuple[Severity, ...] = ("low", "medium", "high", "critical")
 
@@ -44,6 +48,8 @@ KIND_LABELS: Mapping[str, str] = {
     "burst": "声量突增",
     "new_event": "新事件",
     "risk": "风险预警",
+    "deadline": "通报超时",
+    "digest": "预警摘要",
 }
 SEVERITY_LABELS: Mapping[str, str] = {
     "low": "低",

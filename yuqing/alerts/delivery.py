@@ -30,7 +30,7 @@ from typing import IO, Any, Protocol
 import orjson
 
 from yuqing.alerts.alert import Alert
-from yuqing.alerts.channels import channels_from_config
+from yuqing.alerts.channels import SecretResolver, channels_from_config
 from yuqing.alerts.channels.base import Channel, DeliveryResult
 from yuqing.clock import Clock, SystemClock
 from yuqing.errors import ConfigError
@@ -473,8 +473,10 @@ def dispatcher_from_config(
     delivery: Mapping[str, Any] | None = None,
     *,
     clock: Clock | None = None,
+    secrets: SecretResolver | None = None,
 ) -> Dispatcher:
-    """A Dispatcher from yuqing.toml's ``[[alerts.channels]]`` tables and ``[alerts.delivery]``.
+    """A Dispatcher from yuqing.toml's ``[[alerts.channels]]`` tables and ``[alerts.delivery]``
+    (``secrets`` resolves the channels' ``env:``/``file:`` references; default: environment).
 
     ``delivery`` keys: ``attempts``, ``base_delay``, ``multiplier``, ``max_delay``,
     ``jitter`` (RetryPolicy), ``workers``, ``max_pending``, and ``log`` (a JSONL path
@@ -498,7 +500,7 @@ def dispatcher_from_config(
         raise ConfigError(f"alerts.delivery: 'log' must be a file path, got {log_path!r}")
     log: DeliveryLog = JsonlDeliveryLog(log_path) if log_path else MemoryDeliveryLog()
     return Dispatcher(
-        channels_from_config(channels),
+        channels_from_config(channels, secrets=secrets),
         retry=retry,
         log=log,
         clock=clock,

@@ -40,6 +40,29 @@ def _probability(value: float) -> float:
     return min(1.0, max(0.0, float(value)))
 
 
+def decide(
+    rumor: float,
+    group: float,
+    *,
+    rumor_threshold: float = RUMOR_THRESHOLD,
+    group_threshold: float = GROUP_THRESHOLD,
+) -> tuple[str, str]:
+    """The risk type of (rounded) rumour and group scores by the rule of the module
+    docstring, with its Chinese head reason; shared with stages that change a score
+    afterwards (yuqing.rumors)."""
+    if group >= group_threshold and (group >= rumor or rumor < rumor_threshold):
+        return "group_incident", f"群体性事件风险 {group:.3f} ≥ 阈值 {group_threshold:.2f}"
+    if rumor >= rumor_threshold:
+        return "rumor", f"谣言嫌疑 {rumor:.3f} ≥ 阈值 {rumor_threshold:.2f}"
+    return "ordinary", (
+        f"一般舆论: 群体性事件风险 {group:.3f} < {group_threshold:.2f}, "
+        f"谣言嫌疑 {rumor:.3f} < {rumor_threshold:.2f}"
+    )
+
+
+HEAD_PREFIXES = ("群体性事件风险 ", "谣言嫌疑 ", "一般舆论: ")  # what decide's heads start with
+
+
 class RiskAssessor:
     """Build the contract's risk object for one text."""
 
@@ -78,24 +101,12 @@ class RiskAssessor:
         group_p = round(group.score, 3)
         group_reasons = list(group.reasons)
         rumor_list = [str(r) for r in rumor_reasons if str(r).strip()]
-        if group_p >= self.group_threshold and group_p >= rumor_p:
-            kind = "group_incident"
-            head = f"群体性事件风险 {group_p:.3f} ≥ 阈值 {self.group_threshold:.2f}"
-            ordered = group_reasons + rumor_list
-        elif rumor_p >= self.rumor_threshold:
-            kind = "rumor"
-            head = f"谣言嫌疑 {rumor_p:.3f} ≥ 阈值 {self.rumor_threshold:.2f}"
-            ordered = rumor_list + group_reasons
-        elif group_p >= self.group_threshold:  # rumour scored higher but under its own threshold
-            kind = "group_incident"
-            head = f"群体性事件风险 {group_p:.3f} ≥ 阈值 {self.group_threshold:.2f}"
-            ordered = group_reasons + rumor_list
-        else:
-            kind = "ordinary"
-            head = (
-                f"一般舆论: 群体性事件风险 {group_p:.3f} < {self.group_threshold:.2f}, "
-                f"谣言嫌疑 {rumor_p:.3f} < {self.rumor_threshold:.2f}"
-            )
-            ordered = group_reasons + rumor_list
+        kind, head = decide(
+            rumor_p,
+            group_p,
+            rumor_threshold=self.rumor_threshold,
+            group_threshold=self.group_threshold,
+        )
+        ordered = rumor_list + group_reasons if kind == "rumor" else group_reasons + rumor_list
         reasons = list(dict.fromkeys([head, *ordered]))[: self.max_reasons]
         return {"rumor": rumor_p, "group_incident": group_p, "type": kind, "reasons": reasons}

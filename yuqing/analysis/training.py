@@ -160,13 +160,28 @@ def _labels(rows: Sequence[Example]) -> list[str]:
     return [r.label for r in rows]
 
 
+def with_corrections(
+    rows: Sequence[Example], extra: Sequence[Example], banned: set[str] | None = None
+) -> list[Example]:
+    """``rows`` without the texts an analyst relabelled, then the relabelled rows (minus any
+    in ``banned``, the held-out sets): a correction overrides the dataset's label
+    (yuqing.corrections.training_rows). Called on training rows only, never held-out ones."""
+    if not extra:
+        return list(rows)
+    keys = {dedup_key(e.text) for e in extra}
+    kept = [e for e in extra if dedup_key(e.text) not in (banned or set())]
+    return [r for r in rows if dedup_key(r.text) not in keys] + kept
+
+
 def _report(model: TextModel, fz: Featurizer, rows: Sequence[Example], task: str) -> dict[str, Any]:
     pred = model.predict(_texts(rows)) if rows else []
     return score(task, _labels(rows), pred, model.classes).to_dict()
 
 
 # ---- recipes -------------------------------------------------------------------------
-def _sentiment(root: Path, seed: int, progress: Progress | None) -> tuple[TextModel, ModelCard]:
+def _sentiment(
+    root: Path, seed: int, progress: Progress | None, extra: Sequence[Example] = ()
+) -> tuple[TextModel, ModelCard]:
     task = "sentiment"
     fz = Featurizer(FeatureConfig())
     weibo, _ = read_csv(require(root, "sentiment_weibo_senti_100k/dev.csv"), task)
@@ -184,6 +199,9 @@ def _sentiment(root: Path, seed: int, progress: Progress | None) -> tuple[TextMo
     others, dropped_o = dedupe(others, exclude=banned)
     held = [r for r in others if _bucket(r.text, 20) == 0]
     train_o = [r for r in others if _bucket(r.text, 20) != 0]
+    relabelled = {dedup_key(e.text) for e in extra}  # analysts' rows join the review rows
+    weibo = [r for r in weibo if dedup_key(r.text) not in relabelled]
+    train_o = with_corrections(train_o, extra, banned)
     _say(progress, f"sentiment: {len(weibo)} Weibo, {len(train_o)} review texts; featurizing")
     xw = fz.transform(_texts(weibo))
     xws = fz.transform([strip_emoticons(t) for t in _texts(weibo)])
@@ -268,19 +286,22 @@ def _tune_neutral(model: TextModel, root: Path) -> tuple[float, dict[str, Any]]:
     return t, {"accuracy": round(report.accuracy, 4), "macro_f1": round(report.macro_f1, 4)}
 
 
-def _emotion(root: Path, seed: int, progress: Progress | None) -> tuple[TextModel, ModelCard]:
+def _emotion(
+    root: Path, seed: int, progress: Progress | None, extra: Sequence[Example] = ()
+) -> tuple[TextModel, ModelCard]:
     task = "emotion"
     fz = Featurizer(FeatureConfig())
     train, _ = read_csv(require(root, "emotion_smp2020_ewect/train.csv"), task)
     dev, _ = read_csv(require(root, "emotion_smp2020_ewect/dev.csv"), task)
-    extra = read_many(
+    extra_sets = read_many(
         task,
         [
             require(root, "emotion_weibo_li2016_clue/data.csv"),
             require(root, "emotion_nlpcc2013_weibo/data.csv"),
         ],
     )
-    rows, dropped = dedupe(train + extra, exclude={dedup_key(t) for t in _texts(dev)})
+    rows, dropped = dedupe(train + extra_sets, exclude={dedup_key(t) for t in _texts(dev)})
+    rows = with_corrections(rows, extra, {dedup_key(t) for t in _texts(dev)})
     _say(progress, f"emotion: {len(rows)} texts; featurizing and fitting")
     model = fit(
         fz.transform(_texts(rows)), _labels(rows), task=task, config=fz.config,
@@ -318,7 +339,9 @@ def _domains(root: Path) -> list[str]:
         return [row["domain"] for row in csv.DictReader(fh) if row["text"].strip()]
 
 
-def _rumor(root: Path, seed: int, progress: Progress | None) -> tuple[TextModel, ModelCard]:
+def _rumor(
+    root: Path, seed: int, progress: Progress | None, extra: Sequence[Example] = ()
+) -> tuple[TextModel, ModelCard]:
     task = "rumor"
     fz = Featurizer(FeatureConfig())
     ma, _ = read_csv(require(root, "rumor_weibo_ma2016/events.csv"), task)
@@ -345,6 +368,9 @@ def _rumor(root: Path, seed: int, progress: Progress | None) -> tuple[TextModel,
         cm = fit(fz.transform(_texts(tr_rows)), _labels(tr_rows), task=task,
                  config=fz.config, c=10.0, seed=seed)  # fmt: skip
         cross[name] = _report(cm, fz, te_rows, task)
+    if extra:  # the shipped model only: the split and cross-set figures measure the recipe
+        rows = with_corrections(rows, extra)
+        x, y = fz.transform(_texts(rows)), _labels(rows)
     model = fit(x, y, task=task, config=fz.config, c=10.0, seed=seed)
     card = ModelCard(
         task, model.version, Path(), TRAINED_ON,
@@ -371,7 +397,11 @@ def _group_bucket(text: str) -> int:
 
 
 def _from_files(
-    task: str, data: Sequence[Path], seed: int, progress: Progress | None
+    task: str,
+    data: Sequence[Path],
+    seed: int,
+    progress: Progress | None,
+    extra: Sequence[Example] = (),
 ) -> tuple[TextModel, ModelCard]:
     fz = Featurizer(FeatureConfig())
     rows, dropped = dedupe(read_many(task, data))
@@ -380,6 +410,9 @@ def _from_files(
         raise UsageError(f"{task}: unexpected labels {sorted(labels)}")
     held = [r for r in rows if _bucket(r.text, 10) == 0]
     train_rows = [r for r in rows if _bucket(r.text, 10) != 0] or rows
+    train_rows = with_corrections(train_rows, extra)
+    relabelled = {dedup_key(e.text) for e in extra}
+    held = [r for r in held if dedup_key(r.text) not in relabelled]
     _say(progress, f"{task}: {len(train_rows)} texts; fitting")
     model = fit(fz.transform(_texts(train_rows)), _labels(train_rows), task=task,
                 config=fz.config, c=10.0, seed=seed, balanced=task == "emotion")  # fmt: skip
@@ -401,15 +434,20 @@ def train(
     out: Path | None = None,
     seed: int = 42,
     progress: Progress | None = None,
+    extra: Sequence[Example] = (),
 ) -> ModelCard:
-    """Train ``task`` (recipe over ../shared/data when ``data`` is None), save, card it."""
+    """Train ``task`` (recipe over ../shared/data when ``data`` is None), save, card it.
+    ``extra``: more training rows (analysts' corrections) that override dataset labels."""
     check_task(task)
     start = time.perf_counter()
     if data:
-        model, card = _from_files(task, [Path(p) for p in data], seed, progress)
+        model, card = _from_files(task, [Path(p) for p in data], seed, progress, extra)
     else:
         recipe = {"sentiment": _sentiment, "emotion": _emotion, "rumor": _rumor}[task]
-        model, card = recipe(shared_data_root(), seed, progress)
+        model, card = recipe(shared_data_root(), seed, progress, extra)
+    if extra:
+        card.data.append(f"{len(extra)} posts relabelled by analysts (corrections log)")
+        card.metrics["corrections_rows"] = len(extra)
     target = Path(out) if out is not None else default_path(task)
     model.meta["trained"] = TRAINED_ON
     model.save(target)

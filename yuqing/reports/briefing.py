@@ -20,6 +20,7 @@ from typing import Literal
 from urllib.parse import quote, urlencode
 from zoneinfo import ZoneInfo
 
+from yuqing.cases.overdue_alerts import deadline_policy
 from yuqing.errors import UsageError
 from yuqing.events.heat import EventStats, heat
 from yuqing.events.lifecycle import stage
@@ -427,7 +428,7 @@ def build_briefing(
         _fill_special(store, briefing, event_id, links, zone, now)
     else:
         _fill_periodic(store, briefing, links, zone, now)
-    fill_alerts_and_cases(store, briefing)
+    fill_alerts_and_cases(store, briefing, deadline_policy(settings))
     return briefing
 
 

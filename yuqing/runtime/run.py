@@ -13,6 +13,8 @@ every delivery attempt goes to the store's delivery log (and to ``[alerts.delive
 when set). Rules saved in the store through ``/api/v1/rules`` run beside yuqing.toml's
 ``[[monitor.rules]]`` (an id used by both is a ConfigError at start); rules saved, changed
 or deleted while the loop runs take effect at the next poll.
+Each poll also polls the due sources of the monitoring plans (``[plans] poll_in_run``;
+:mod:`yuqing.plans.runner`, docs/plans.md), whose rules join the engine.
 
 The poll interval is wall time (it paces I/O); triggers and cooldowns run on post times
 and the injected clock, as everywhere in yuqing.
@@ -30,21 +32,23 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any, TextIO
 
-from yuqing.alerts.delivery import dispatcher_from_config
+from yuqing.alerts.dispatcher_setup import dispatcher_for
 from yuqing.alerts.engine import AlertEngine, EventTracker
+from yuqing.alerts.followup import FollowUp
 from yuqing.alerts.rules_config import rules_from_settings
+from yuqing.cases.overdue_alerts import DeadlineWatch
 from yuqing.clock import Clock, SystemClock
 from yuqing.console import RejectReporter
 from yuqing.errors import ConfigError, SourceError, UsageError, YuqingError
+from yuqing.plans.runner import plans_for_run
 from yuqing.runtime.factory import build_pipeline
 from yuqing.runtime.ingest import Ingestor, IngestReport
 from yuqing.settings import Settings, load_settings
 from yuqing.sources.base import Source
 from yuqing.sources.resolve import kind_of, open_sources
 from yuqing.store.base import Store
-from yuqing.store.delivery_log import StoreDeliveryLog
 from yuqing.store.saved_rules import RuleSync, saved_rules
-from yuqing.store.url import open_store, sqlite_path
+from yuqing.store.url import open_store
 
 if TYPE_CHECKING:
     from yuqing.pipeline.stage import Pipeline
@@ -69,7 +73,7 @@ class RunReport:
 
 
 def _check_sources(settings: Settings) -> None:
-    if not settings.run.sources:
+    if not settings.run.sources and not settings.plans.poll_in_run:  # plans may bring sources
         raise ConfigError("[run] sources: name at least one file, glob or feed URL to poll")
     for spec in settings.run.sources:
         if any(ch in spec for ch in "*?[") and not spec.startswith(("http://", "https://")):
@@ -141,17 +145,16 @@ def run_forever(
     _check_sources(settings)
     rules = rules_from_settings(settings)
     pipeline, clusterer = _pipeline(settings)
-    dispatcher = dispatcher_from_config(
-        settings.alerts.channels, settings.alerts.delivery, clock=clock
-    )
+    dispatcher = dispatcher_for(settings, clock=clock)  # env:/file: secrets, store log
     report = RunReport()
+    try:
+        followup = FollowUp(settings, dispatcher, clock)  # escalation and digests
+    except ConfigError:
+        dispatcher.close(0)
+        raise
     try:
         store = open_store(settings.store)
         try:
-            if not (
-                settings.store.startswith("sqlite:") and sqlite_path(settings.store) == ":memory:"
-            ):
-                dispatcher.log = StoreDeliveryLog(settings.store, also=dispatcher.log)
             rules += saved_rules(store, settings)
             sync = RuleSync(settings)
             sync.changes(store)
@@ -165,6 +168,7 @@ def run_forever(
                 sink=store.add_alerts,
             )
             alerts: list[int] = [0]
+            deadlines = DeadlineWatch(settings, clock, submit=dispatcher.submit)
 
             def on_batch(docs: Any) -> None:
                 alerts[0] += len(engine.process(docs))
@@ -180,6 +184,7 @@ def run_forever(
                 ingestor.warm(
                     timedelta(days=settings.dedup.window_days), settings.dedup.max_entries
                 )
+                plans = plans_for_run(settings, ingestor, engine, clock, stop_event, err)
                 out.write(
                     f"yuqing run: {len(rules)} rule(s), {len(dispatcher.channels)} channel(s), "
                     f"{len(settings.run.sources)} source spec(s), every {settings.run.poll_interval}"
@@ -190,6 +195,9 @@ def run_forever(
                     alerts[0] = 0
                     _sync_rules(sync, store, engine, err)
                     polled = _poll(settings, ingestor, err)
+                    polled = plans.poll(polled, err) if plans is not None else polled
+                    alerts[0] += len(deadlines.maybe_check(store))  # overdue first statements
+                    followup.tick(store)  # escalate unacknowledged alerts, send due digests
                     if clusterer is not None:
                         report.closed_events += len(clusterer.drain_closed())
                     _add(report, polled, alerts[0])
@@ -207,6 +215,7 @@ def run_forever(
         finally:
             store.close()
     finally:
+        followup.close()  # held digests go out before the dispatcher stops
         dispatcher.close(CLOSE_TIMEOUT)
     return report
 

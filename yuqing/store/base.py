@@ -22,7 +22,8 @@ if TYPE_CHECKING:
 Dimension = Literal["total", "sentiment", "emotion", "risk", "source", "region", "event"]
 DIMENSIONS: tuple[str, ...] = get_args(Dimension)
 EventOrder = Literal["time", "engagement", "risk"]
-AlertStatus = Literal["new", "acknowledged"]
+# false_alarm: an analyst marked it a false alarm (yuqing.corrections); it is not escalated
+AlertStatus = Literal["new", "acknowledged", "false_alarm"]
 ALERT_STATUSES: tuple[str, ...] = get_args(AlertStatus)
 SLOT_SECONDS = 900  # trend counts come in UTC quarter-hours (every zone offset is a multiple)
 
@@ -118,6 +119,152 @@ class StoreConflictError(StoreError):
 
 
 CASE_STATUSES: tuple[str, ...] = ("new", "assessing", "responding", "monitoring", "closed")
+
+
+# -- users (yuqing.users, yuqing.web.auth) ----------------------------------------------------
+Role = Literal["admin", "analyst", "viewer"]
+ROLES: tuple[str, ...] = get_args(Role)  # most rights first
+
+
+@dataclass(slots=True, frozen=True)
+class StoredUser:
+    """A person who may sign in to the dashboard and the API. ``role``: viewer reads,
+    analyst also changes rules, alerts and cases, admin also manages users. ``department``
+    (部门, free text, may be None) scopes data in later features. ``password_hash`` is the
+    argon2 hash (None: cannot sign in with a password, only with an API token); it is
+    kept out of ``repr`` and never leaves the server."""
+
+    username: str
+    display_name: str
+    role: Role
+    created_at: datetime
+    department: str | None = None
+    disabled: bool = False
+    last_login_at: datetime | None = None
+    password_hash: str | None = field(default=None, repr=False)
+
+
+@dataclass(slots=True, frozen=True)
+class StoredToken:
+    """A personal API token of ``username``; the store keeps only the SHA-256 of the token
+    (the token itself is shown once, when it is made). ``id`` names it for listing and
+    revoking."""
+
+    id: str
+    username: str
+    name: str
+    created_at: datetime
+
+
+CLAIM_VERDICTS: tuple[str, ...] = ("true", "false", "unverified")  # yuqing.rumors
+
+
+# -- corrections (yuqing.corrections) ----------------------------------------------------------
+CorrectionKind = Literal[
+    "sentiment", "emotion", "risk", "event_merge", "event_split", "false_alarm"
+]
+CORRECTION_KINDS: tuple[str, ...] = get_args(CorrectionKind)
+
+
+@dataclass(slots=True)
+class Correction:
+    """One analyst correction as the corrections log keeps it: ``kind`` of change, its
+    ``target`` (``"source/id"`` of a post for label kinds, the surviving or split event id for
+    event kinds, an alert id), the ``old`` and ``new`` values (JSON-ready), ``by`` whom,
+    ``at`` when (aware), an optional ``note``. ``id`` is given by the store (0 before)."""
+
+    kind: CorrectionKind
+    target: str
+    old: Any
+    new: Any
+    by: str
+    at: datetime
+    note: str = ""
+    id: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "target": self.target,
+            "old": self.old,
+            "new": self.new,
+            "by": self.by,
+            "at": self.at.isoformat(),
+            "note": self.note,
+        }
+
+
+# -- monitoring plans (yuqing.plans) ------------------------------------------------------------
+PollStatus = Literal["ok", "not_modified", "error"]
+SOURCE_POLL_STATUSES: tuple[str, ...] = get_args(PollStatus)
+
+
+@dataclass(slots=True)
+class SourcePollState:
+    """How one source of one monitoring plan was last polled: when, with what outcome
+    (``ok`` new content read, ``not_modified`` a 304, ``error``) and HTTP status, the
+    validators for the next conditional GET (``etag``, ``last_modified``), errors in a row
+    (``failures``), when it is due again (``next_poll_at``, also the lease of a claimed
+    poll), the last error, and the posts it stored: ``last_posts`` in the last poll,
+    ``posts_fetched`` in all."""
+
+    plan_id: str
+    source_id: str
+    last_poll_at: datetime | None = None
+    status: PollStatus | None = None
+    http_status: int | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    failures: int = 0
+    next_poll_at: datetime | None = None
+    last_error: str | None = None
+    posts_fetched: int = 0
+    last_posts: int = 0
+
+
+
+# -- privacy (yuqing.privacy): the audit log, retention and deletion of personal data ----------
+AuditAction = Literal[
+    "login",
+    "login_failed",
+    "export",
+    "user_create",
+    "user_change",
+    "role_change",
+    "user_disable",
+    "plan_delete",
+    "delete_author",
+    "retention",
+]
+AUDIT_ACTIONS: tuple[str, ...] = get_args(AuditAction)
+
+
+@dataclass(slots=True)
+class AuditEntry:
+    """One line of the append-only audit log: ``action`` done by ``actor`` (a username, or
+    ``cli:<os user>``) at ``at`` (aware) from ``client`` (an IP address, ``cli``), on
+    ``target`` (a username, an export kind, an author handle), with JSON-ready ``details``.
+    ``id`` is given by the store (0 before)."""
+
+    action: AuditAction
+    actor: str
+    at: datetime
+    client: str = ""
+    target: str = ""
+    details: dict[str, Any] = field(default_factory=dict)
+    id: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "action": self.action,
+            "actor": self.actor,
+            "at": self.at.isoformat(),
+            "client": self.client,
+            "target": self.target,
+            "details": self.details,
+        }
 
 
 class Store(Protocol):
@@ -332,6 +479,211 @@ class Store(Protocol):
     ) -> list[dict[str, Any]]:
         """Stored cases (``Case.as_dict()``), newest opened first, optionally only those
         with ``status`` (StoreError for an unknown one), of one event or one alert."""
+        ...
+
+    # -- claims (yuqing.rumors): rumour verdicts as Claim.as_dict() plus indexed columns ------
+
+    def save_claim(self, claim: dict[str, Any]) -> bool:
+        """Insert or update a claim given as ``Claim.as_dict()``; True when it is new.
+
+        Optimistic like cases: every verdict appends to the claim's ``history``, so the
+        stored history must be a prefix of the given one, else StoreConflictError names the
+        claim and nothing is written. A record without an id, a statement, a verdict of
+        ``CLAIM_VERDICTS`` or an aware ``updated_at`` raises StoreError."""
+        ...
+
+    def get_claim(self, claim_id: str) -> dict[str, Any] | None:
+        """The stored ``Claim.as_dict()`` of this id, or None."""
+        ...
+
+    def claims(
+        self,
+        *,
+        verdict: str | None = None,
+        event_id: str | None = None,
+        limit: int = 500,
+    ) -> list[dict[str, Any]]:
+        """Stored claims (``Claim.as_dict()``), most recently updated first, optionally only
+        those with ``verdict`` (StoreError for an unknown one) or of one event."""
+        ...
+
+    # -- users, their API tokens and the app's secrets (yuqing.users, yuqing.web.auth) -------
+
+    def add_user(self, user: StoredUser) -> bool:
+        """Insert a user (with its ``password_hash``, if any); False, and nothing changes,
+        when the username is taken. An unknown role or a naive ``created_at`` raises
+        StoreError."""
+        ...
+
+    def get_user(self, username: str) -> StoredUser | None:
+        """The user of this name (exact match), with its password hash; None if none."""
+        ...
+
+    def users(self) -> list[StoredUser]:
+        """Every user (disabled ones too), by username."""
+        ...
+
+    def update_user(self, user: StoredUser) -> bool:
+        """Save ``display_name``, ``role``, ``department`` and ``disabled`` of the stored user
+        with this username (not the password hash, created_at or last_login_at); False when
+        there is no such user."""
+        ...
+
+    def set_password_hash(self, username: str, password_hash: str | None) -> bool:
+        """Replace a user's password hash (None: no password sign-in); False if no user."""
+        ...
+
+    def record_login(self, username: str, at: datetime) -> bool:
+        """Set the user's ``last_login_at``; False when there is no such user."""
+        ...
+
+    def add_api_token(self, token: StoredToken, token_hash: str) -> None:
+        """Save a personal API token by the SHA-256 hex of the token. StoreError when the
+        user does not exist or the id or hash is already stored."""
+        ...
+
+    def api_tokens(self, username: str | None = None) -> list[StoredToken]:
+        """Stored tokens (of one user, or of all), oldest first; never the hashes."""
+        ...
+
+    def user_for_token(self, token_hash: str) -> StoredUser | None:
+        """The owner of the token with this SHA-256 hex (disabled or not), or None."""
+        ...
+
+    def revoke_api_token(self, token_id: str) -> bool:
+        """Delete a token by id; False when there was none."""
+        ...
+
+    def app_secret(self, name: str, candidate: str) -> str:
+        """The secret stored under ``name``; when there is none yet, store ``candidate`` and
+        return it (atomic: every process of one store gets the same secret)."""
+        ...
+
+    # -- corrections (yuqing.corrections): the corrections log ------------------------------
+
+    def add_correction(
+        self,
+        correction: Correction,
+        updates: Sequence[tuple[str, str, dict[str, Any]]] = (),
+    ) -> Correction:
+        """Append ``correction`` to the corrections log and, in the same transaction, replace
+        the analysis of the documents in ``updates`` (as :meth:`update_analysis`); return the
+        correction with its ``id``. An unknown kind, a blank ``by`` or ``target``, a naive
+        ``at`` or values that are not JSON raise StoreError, and nothing changes."""
+        ...
+
+    def corrections(
+        self,
+        *,
+        kind: str | None = None,
+        target: str | None = None,
+        after: int = 0,
+        limit: int = 100,
+        newest_first: bool = True,
+    ) -> list[Correction]:
+        """Logged corrections (of one kind, of one target), with ``id`` > ``after``; newest
+        first, or oldest first to page through the whole log by passing the last id back."""
+        ...
+
+    def mark_false_alarm(self, alert_id: str, correction: Correction) -> bool:
+        """Set an alert's status to ``false_alarm`` (who and when in ``acknowledged_by`` /
+        ``acknowledged_at``) and log ``correction``, in one transaction; False (nothing
+        logged) when it already was one. An unknown id raises StoreError naming it."""
+        ...
+
+    # -- monitoring plans (yuqing.plans): Plan.as_dict() plus indexed columns, poll state ------
+
+    def save_plan(self, plan: dict[str, Any]) -> bool:
+        """Insert or replace a plan given as ``Plan.as_dict()``; True when it is new. The
+        stored ``created_at`` stays when the record has none; the poll state of sources the
+        plan no longer lists (by source ``id``) is dropped. A record without an id or name,
+        with a non-boolean ``enabled`` or without any aware time raises StoreError."""
+        ...
+
+    def get_plan(self, plan_id: str) -> dict[str, Any] | None:
+        """The stored ``Plan.as_dict()`` of this id, or None."""
+        ...
+
+    def plans(
+        self, *, enabled: bool | None = None, department: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Stored plans by id, optionally only enabled (or disabled) ones, or one owner
+        department's."""
+        ...
+
+    def delete_plan(self, plan_id: str) -> bool:
+        """Delete a plan and its sources' poll state; False when there was none."""
+        ...
+
+    def plan_source_states(self, plan_id: str | None = None) -> list[SourcePollState]:
+        """Poll state of the sources of one plan (or of all), by plan then source id; a
+        source never claimed has none."""
+        ...
+
+    def claim_plan_source(
+        self, plan_id: str, source_id: str, now: datetime, until: datetime
+    ) -> bool:
+        """Take the next poll of a source when it is due (no state yet, or ``next_poll_at``
+        at or before ``now``): set ``next_poll_at`` to ``until`` (a lease, so that a
+        poller that dies does not hold it forever) and return True; False when it is not
+        due or another poller took it. Atomic across connections and processes. An
+        unknown plan raises StoreError."""
+        ...
+
+    def save_source_state(self, state: SourcePollState) -> None:
+        """Write a source's poll state after its poll (insert or replace). An unknown plan
+        or status raises StoreError."""
+        ...
+
+    # -- privacy (yuqing.privacy): audit log, text retention, deletion of an author's posts ----
+
+    def add_audit(self, entry: AuditEntry) -> AuditEntry:
+        """Append ``entry`` to the audit log; return it with its ``id``. The log is
+        append-only: the store has no way to change or delete an entry (and refuses an
+        UPDATE of one). An unknown action, a blank actor, a naive ``at`` or details that
+        are not a JSON object raise StoreError."""
+        ...
+
+    def audit_log(
+        self,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        actor: str | None = None,
+        action: str | None = None,
+        after: int = 0,
+        limit: int = 100,
+        newest_first: bool = True,
+    ) -> list[AuditEntry]:
+        """Audit entries with ``at`` in [since, until), of one actor or action, ``id`` >
+        ``after``; newest first, or oldest first to page through the whole log."""
+        ...
+
+    def remove_texts(
+        self,
+        before: datetime,
+        *,
+        source: str | None = None,
+        exclude_sources: Sequence[str] = (),
+        limit: int = 5000,
+        dry_run: bool = False,
+    ) -> int:
+        """Retention: remove the raw text and personal fields (text, norm_text, quoted_text,
+        title, url, author and its followers and verified flag, repost chain, urls, mentions,
+        tokens, extra, the analysis's ``explain`` words) of up to ``limit`` posts published
+        (else ingested) before ``before`` whose text is still there, of one ``source`` or of
+        every source but ``exclude_sources``, and take them out of the search index, in one
+        transaction. Labels, event ids, counts, times, sources, regions, keywords and
+        duplicate links stay, so trends and event figures do not change. Returns how many
+        posts (with ``dry_run``: how many would be changed, without the limit)."""
+        ...
+
+    def delete_author_documents(
+        self, author: str, *, source: str | None = None, dry_run: bool = False
+    ) -> int:
+        """Delete every stored post whose ``author`` is exactly ``author`` (of one source, or
+        of all), with its search index entry, in one transaction; return how many (with
+        ``dry_run``: how many would go). A blank author raises StoreError."""
         ...
 
     def close(self) -> None: ...

@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass
 
 from yuqing.errors import MigrationError
+from yuqing.store import sqlite_rollups
 from yuqing.store.searchtext import FTS_TOKENIZER
 
 
@@ -193,6 +194,138 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX cases_opened ON cases (opened_at)",
         ),
     ),
+    Migration(
+        6,
+        "users, API tokens and app secrets",
+        (
+            # role: admin | analyst | viewer; password_hash: argon2 (NULL: token sign-in only)
+            """CREATE TABLE users (
+                username TEXT PRIMARY KEY,
+                display_name TEXT NOT NULL,
+                role TEXT NOT NULL,
+                department TEXT,
+                password_hash TEXT,
+                disabled INTEGER NOT NULL DEFAULT 0,
+                created_at INTEGER NOT NULL,   -- microseconds since the epoch, UTC
+                last_login_at INTEGER
+            )""",
+            # Only the SHA-256 hex of a token is kept; the token is shown once.
+            """CREATE TABLE api_tokens (
+                id TEXT PRIMARY KEY,
+                username TEXT NOT NULL REFERENCES users (username) ON DELETE CASCADE,
+                token_hash TEXT NOT NULL UNIQUE,
+                name TEXT NOT NULL DEFAULT '',
+                created_at INTEGER NOT NULL
+            )""",
+            "CREATE INDEX api_tokens_user ON api_tokens (username, created_at)",
+            # Secrets the app makes for itself (the session-cookie key), shared by processes.
+            """CREATE TABLE app_secrets (
+                name TEXT PRIMARY KEY,
+                value TEXT NOT NULL,
+                created_at INTEGER NOT NULL
+            )""",
+        ),
+    ),
+    Migration(
+        7,
+        "claims (rumour verdicts)",
+        (
+            # The whole claim is Claim.as_dict() as JSON; version = the length of its
+            # verdict history (the optimistic check of sqlite_claims.py).
+            """CREATE TABLE claims (
+                id TEXT PRIMARY KEY,
+                statement TEXT NOT NULL,
+                verdict TEXT NOT NULL,         -- true | false | unverified
+                event_id TEXT,
+                updated_at INTEGER NOT NULL,   -- microseconds since the epoch, UTC
+                version INTEGER NOT NULL,
+                data TEXT NOT NULL             -- Claim.as_dict() as JSON
+            )""",
+            "CREATE INDEX claims_updated ON claims (updated_at)",
+            "CREATE INDEX claims_verdict ON claims (verdict, updated_at)",
+            "CREATE INDEX claims_event ON claims (event_id) WHERE event_id IS NOT NULL",
+        ),
+    ),
+    Migration(
+        8,
+        "corrections log",
+        (
+            # One row per analyst correction (yuqing.corrections): what (kind), of what
+            # (target: "source/id" of a post, an event id, an alert id), the old and new
+            # value as JSON, who, when, and a note. Append-only.
+            """CREATE TABLE corrections (
+                pk INTEGER PRIMARY KEY,
+                kind TEXT NOT NULL,            -- sentiment | emotion | risk | event_merge | event_split | false_alarm
+                target TEXT NOT NULL,
+                old_value TEXT,                -- JSON or NULL
+                new_value TEXT,                -- JSON or NULL
+                corrected_by TEXT NOT NULL,
+                corrected_at INTEGER NOT NULL, -- microseconds since the epoch, UTC
+                note TEXT NOT NULL DEFAULT ''
+            )""",
+            "CREATE INDEX corrections_target ON corrections (target, pk)",
+            "CREATE INDEX corrections_kind ON corrections (kind, pk)",
+        ),
+    ),
+    Migration(
+        9,
+        "monitoring plans and the poll state of their sources",
+        (
+            # The whole plan is Plan.as_dict() as JSON (yuqing.plans); the columns are what
+            # lists filter on. department: the owner department (data scope comes later).
+            """CREATE TABLE plans (
+                id TEXT PRIMARY KEY,
+                name TEXT NOT NULL,
+                enabled INTEGER NOT NULL DEFAULT 1,
+                department TEXT,
+                created_at INTEGER NOT NULL,   -- microseconds since the epoch, UTC
+                updated_at INTEGER NOT NULL,
+                data TEXT NOT NULL             -- Plan.as_dict() as JSON
+            )""",
+            "CREATE INDEX plans_department ON plans (department) WHERE department IS NOT NULL",
+            # One row per polled source of a plan; next_poll_at is also the lease of a
+            # claimed poll (sqlite_plans.claim_plan_source).
+            """CREATE TABLE plan_sources (
+                plan_id TEXT NOT NULL REFERENCES plans (id) ON DELETE CASCADE,
+                source_id TEXT NOT NULL,
+                last_poll_at INTEGER,
+                status TEXT,                   -- ok | not_modified | error
+                http_status INTEGER,
+                etag TEXT,
+                last_modified TEXT,
+                failures INTEGER NOT NULL DEFAULT 0,   -- errors in a row
+                next_poll_at INTEGER,
+                last_error TEXT,
+                posts_fetched INTEGER NOT NULL DEFAULT 0,
+                last_posts INTEGER NOT NULL DEFAULT 0,
+                PRIMARY KEY (plan_id, source_id)
+            )""",
+            "CREATE INDEX plan_sources_due ON plan_sources (next_poll_at)",
+        ),
+    ),
+    Migration(
+        10,
+        "audit log (privacy)",
+        (
+            # Append-only (yuqing.privacy.audit): who did what, when, from where. The store
+            # offers no update or delete, and a trigger refuses UPDATE.
+            """CREATE TABLE audit_log (
+                pk INTEGER PRIMARY KEY,
+                action TEXT NOT NULL,          -- login | login_failed | export | ...
+                actor TEXT NOT NULL,
+                at INTEGER NOT NULL,           -- microseconds since the epoch, UTC
+                client TEXT NOT NULL DEFAULT '',
+                target TEXT NOT NULL DEFAULT '',
+                details TEXT NOT NULL DEFAULT '{}'   -- JSON object
+            )""",
+            "CREATE INDEX audit_log_at ON audit_log (at, pk)",
+            "CREATE INDEX audit_log_actor ON audit_log (actor, pk)",
+            """CREATE TRIGGER audit_log_append_only BEFORE UPDATE ON audit_log
+            BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END""",
+        ),
+    ),
+    # Pre-aggregated counts, their upkeep triggers, backfilled (yuqing.store.sqlite_rollups).
+    Migration(11, sqlite_rollups.MIGRATION_NAME, sqlite_rollups.MIGRATION_STATEMENTS),
 )
 
 LATEST = MIGRATIONS[-1].version

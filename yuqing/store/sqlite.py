@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from yuqing.errors import StoreError
 from yuqing.models import Cursor, Document, SearchHit, StoreStats
+from yuqing.store import rollups, sqlite_rollups, sqlite_search
 from yuqing.store import sqlite_queries as queries
 from yuqing.store.base import (
     AddResult,
@@ -40,7 +41,12 @@ from yuqing.store.base import (
 from yuqing.store.migrations import apply_migrations, current_version
 from yuqing.store.rows import COLUMNS, document_to_row, from_micros, row_to_document, to_micros
 from yuqing.store.searchtext import index_terms, query_terms, split_query
+from yuqing.store.sqlite_claims import SQLiteClaims
+from yuqing.store.sqlite_corrections import SQLiteCorrections
 from yuqing.store.sqlite_history import SQLiteHistory
+from yuqing.store.sqlite_plans import SQLitePlans
+from yuqing.store.sqlite_privacy import SQLitePrivacy
+from yuqing.store.sqlite_users import SQLiteUsers
 
 if TYPE_CHECKING:
     from yuqing.alerts.alert import Alert
@@ -53,7 +59,9 @@ _KEY_CHUNK = 500  # ids per IN (...) query
 SNIPPET_CHARS = 60
 
 
-class SQLiteStore(SQLiteHistory):
+class SQLiteStore(
+    SQLiteHistory, SQLiteClaims, SQLiteUsers, SQLiteCorrections, SQLitePlans, SQLitePrivacy
+):
     """A store in one SQLite file (or ``:memory:``). Open it with
     :func:`yuqing.store.url.open_store`; use it from one thread."""
 
@@ -131,8 +139,11 @@ class SQLiteStore(SQLiteHistory):
         with self._transaction("adding documents") as conn:
             before = self._existing(conn, [doc.key for doc in dups]) if dups else set()
             stored = 0
+            last = sqlite_rollups.last_pk(conn)
             for mask, rows in groups.items():
                 stored += conn.executemany(_insert_sql(mask), rows).rowcount
+            if stored and last is not None:
+                sqlite_rollups.add_stored(conn, last)  # the counts of migration 11
             if dups:
                 conn.executemany(
                     "UPDATE documents SET duplicates = duplicates + ? WHERE source = ? AND id = ?",
@@ -284,6 +295,10 @@ class SQLiteStore(SQLiteHistory):
         whitespace-separated term of ``query`` as a substring, newest first; ``since`` is
         inclusive and ``until`` exclusive (on published_at). Only indexed documents are found.
         Raises UsageError for a query with nothing to search for."""
+        with self._errors(f"searching for {query!r}"):
+            newest = sqlite_search.newest_hits(self._conn, query, since, until, sources, limit)
+        if newest is not None:  # a frequent term: found walking the newest posts
+            return newest
         found = islice(self._candidates(query, since, until, sources), limit)
         return [hit for hit, _ in found]
 
@@ -292,18 +307,16 @@ class SQLiteStore(SQLiteHistory):
         return sum(1 for _ in self._candidates(query, None, None, ()))
 
     def stats(self) -> StoreStats:
+        """Counts from the rollups (posts with a time) and the posts without a time; the
+        rest are single index lookups: cheap on any size of store."""
         with self._errors("reading statistics"):
             conn = self._conn
-            total, dups, reposts, first, last = conn.execute(
-                "SELECT COUNT(*), COUNT(duplicate_of), COUNT(repost_of), MIN(published_at), "
-                "MAX(published_at) FROM documents"
+            first, last = conn.execute(
+                "SELECT MIN(published_at), MAX(published_at) FROM documents"
             ).fetchone()
             unindexed = conn.execute("SELECT COUNT(*) FROM documents WHERE indexed = 0").fetchone()
-            sources = dict(
-                conn.execute(
-                    "SELECT source, COUNT(*) FROM documents GROUP BY source ORDER BY source"
-                ).fetchall()
-            )
+            sources, dups, reposts = sqlite_rollups.stats_counts(conn)
+            total = sum(sources.values())
             version = current_version(conn)
             cursors = conn.execute("SELECT COUNT(*) FROM cursors").fetchone()[0]
         return StoreStats(
@@ -334,7 +347,8 @@ class SQLiteStore(SQLiteHistory):
         event_id: str | None = None,
     ) -> list[TrendCount]:
         with self._errors(f"counting posts by {dimension}"):
-            return queries.trend_counts(self._conn, dimension, since, until, event_id)
+            reader = sqlite_rollups.SQLiteRollupReader(self._conn)
+            return rollups.trend_counts(reader, dimension, since, until, event_id)
 
     def label_counts(
         self,
@@ -346,7 +360,8 @@ class SQLiteStore(SQLiteHistory):
         limit: int = 100,
     ) -> dict[str, int]:
         with self._errors(f"counting posts by {dimension}"):
-            return queries.label_counts(self._conn, dimension, since, until, event_id, limit)
+            reader = sqlite_rollups.SQLiteRollupReader(self._conn)
+            return rollups.label_counts(reader, dimension, since, until, event_id, limit)
 
     def event_rollups(
         self,
@@ -357,7 +372,8 @@ class SQLiteStore(SQLiteHistory):
         limit: int = 100,
     ) -> list[EventRollup]:
         with self._errors("adding up events"):
-            return queries.event_rollups(self._conn, since, until, ids, limit)
+            reader = sqlite_rollups.SQLiteRollupReader(self._conn)
+            return rollups.event_rollups(reader, since, until, ids, limit)
 
     def event_documents(self, event_id: str, *, order: EventOrder, limit: int) -> list[Document]:
         with self._errors(f"reading the posts of event {event_id}"):

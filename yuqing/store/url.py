@@ -5,11 +5,19 @@ Accepted forms::
     sqlite:///yuqing.db          relative to the working folder
     sqlite:////abs/path/yuqing.db
     sqlite:///:memory:           a private in-memory store (tests)
-    postgresql://user@host/db    server mode (not yet available)
+    postgresql://user[:password]@host[:port]/db[?option=value&...]   server mode
+    postgres://...               the same
+
+A PostgreSQL URL is a libpq connection URI: its query options (``sslmode``,
+``connect_timeout``, ``application_name``, ``options=-csearch_path%3Dmyschema``, ...) go to
+libpq as they are; the store lives in the first schema of the ``search_path``. psycopg is
+imported only when such a URL is opened, so the embedded mode never loads it. Messages
+never show the password (:func:`redact_url`).
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from yuqing.errors import StoreURLError
@@ -20,6 +28,37 @@ ACCEPTED = (
     "sqlite:///relative/path.db, sqlite:////absolute/path.db, sqlite:///:memory: "
     "or postgresql://user@host/db"
 )
+_PASSWORD_IN_AUTHORITY = re.compile(r"(://[^/@:?#]*:)[^@/?#]*@")
+_PASSWORD_OPTION = re.compile(r"(password=)[^&#]*", re.IGNORECASE)
+
+
+def redact_url(url: str) -> str:
+    """``url`` with any password replaced by ``***`` (for messages and logs)."""
+    return _PASSWORD_OPTION.sub(r"\1***", _PASSWORD_IN_AUTHORITY.sub(r"\1***@", url))
+
+
+def check_postgres_url(url: str) -> None:
+    """Raise StoreURLError unless ``url`` is a libpq URI that names a database."""
+    shown = redact_url(url)
+    try:
+        from psycopg import Error as PsycopgError
+        from psycopg.conninfo import conninfo_to_dict
+    except ImportError as exc:  # pragma: no cover - psycopg is a dependency
+        raise StoreURLError(
+            f"store URL {shown!r} needs psycopg 3: pip install 'psycopg[binary]'"
+        ) from exc
+    try:
+        params = conninfo_to_dict(url)
+    except PsycopgError as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else "not understood"
+        raise StoreURLError(
+            f"store URL {shown!r} is not a valid PostgreSQL URL ({reason}); use "
+            "postgresql://user[:password]@host[:port]/database[?option=value]"
+        ) from exc
+    if not params.get("dbname"):
+        raise StoreURLError(
+            f"store URL {shown!r} names no database; use postgresql://user@host/database"
+        )
 
 
 def sqlite_path(url: str) -> str:
@@ -52,12 +91,16 @@ def open_store(url: str, *, migrate: bool = True) -> Store:
     than this code, StoreError when the database cannot be opened.
     """
     scheme = url.split(":", 1)[0].lower() if ":" in url else ""
+    store: Store
     if scheme == "sqlite":
         store = SQLiteStore(sqlite_path(url), url)
     elif scheme in ("postgresql", "postgres"):
-        raise StoreURLError("PostgreSQL store arrives with server mode (issue 8)")
+        check_postgres_url(url)
+        from yuqing.store.postgres import PostgresStore
+
+        store = PostgresStore(url)
     else:
-        raise StoreURLError(f"store URL {url!r} is not understood; use {ACCEPTED}")
+        raise StoreURLError(f"store URL {redact_url(url)!r} is not understood; use {ACCEPTED}")
     if migrate:
         try:
             store.migrate()

@@ -86,6 +86,17 @@ class StreamURL:
         """Entries that could not be processed go here, with the reason."""
         return f"{self.stream}:dead"
 
+    @property
+    def commits_stream(self) -> str:
+        """The commit log: each committed batch's keys in commit order (capped)."""
+        return f"{self.stream}:commits"
+
+    @property
+    def epoch_key(self) -> str:
+        """Holds the storage position from which workers replay the ordered state (absent:
+        0, the whole stored history); see yuqing.streams.ordered."""
+        return f"{self.stream}:epoch"
+
 
 def _positive(url: str, name: str, value: str) -> int:
     if not value.isdigit() or int(value) < 1:

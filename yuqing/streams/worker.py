@@ -8,13 +8,20 @@ Each worker is one consumer of a Redis consumer group. It loops:
 2. otherwise ``XREADGROUP`` up to ``batch_size`` new entries, blocking ``block_ms``;
 3. decodes the entries into Documents (an entry that does not decode is rejected: logged
    as ``line N: reason [...]``, moved to the dead stream and acknowledged), drops those
-   already stored (same source and id), runs the pipeline and ``store.add_documents``;
-4. only after that commit: ``XACK`` and ``XDEL`` the batch in one ``MULTI``.
+   already stored (same source and id) and runs the per-post stages of the pipeline
+   (normalize, segment, keywords, the models) at the same time as the other workers;
+4. waits for the batch's turn (:mod:`yuqing.streams.turn`: every earlier entry of the
+   stream is done), catches its replica of the order-dependent state up with what other
+   workers committed, then marks near-duplicates, assigns events, ``store.add_documents``,
+   saves the touched events and raises the batch's alerts (:mod:`yuqing.streams.ordered`);
+5. only after that commit: ``XACK`` and ``XDEL`` the batch in one ``MULTI``.
 
 Delivery is at-least-once (a worker killed between its commit and its XACK sees the batch
 delivered again); writes are idempotent by (source, id); together every post is stored
-exactly once. A worker stops after the current batch on SIGTERM or SIGINT; ``once`` drains
-what is in the stream (nothing undelivered, nothing pending) and returns.
+exactly once. Commits happen in stream order, so near-duplicates, events and alerts are
+those of one embedded ingest of the same input, with any number of workers
+(docs/server.md). A worker stops after the current batch on SIGTERM or SIGINT; ``once``
+drains what is in the stream (nothing undelivered, nothing pending) and returns.
 """
 
 from __future__ import annotations
@@ -23,29 +30,33 @@ import signal
 import sys
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from types import FrameType
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
+import orjson
 import redis
 
 from yuqing.errors import PipelineError, RecordError, StoreError
 from yuqing.models import Document, Rejection
 from yuqing.pipeline.stage import Pipeline
 from yuqing.store.base import Store
-from yuqing.streams.entry import connect, decode, source_key_of
+from yuqing.streams.entry import decode, source_key_of
+from yuqing.streams.ordered import AlertGate, OrderedState, split_stages
 from yuqing.streams.publisher import ensure_group
-from yuqing.streams.url import StreamURL, default_consumer, parse_stream_url
+from yuqing.streams.turn import Turnstile, backoff
+from yuqing.streams.url import StreamURL
 
 if TYPE_CHECKING:
-    from yuqing.settings import Settings
+    from yuqing.alerts.engine import AlertEngine
 
 P = ParamSpec("P")
 T = TypeVar("T")
 Entry = tuple[bytes, dict[bytes, bytes]]
+COMMIT_LOG_MAXLEN = 20_000  # batches kept in <stream>:commits (about 10 M posts at 500)
 RejectHandler = Callable[[str, str, Rejection], None]  # (entry id, source key, rejection)
 
 
@@ -60,7 +71,12 @@ class WorkerReport:
     rejected: int = 0  # undecodable, failing alone in the pipeline, or delivered too often
     near_duplicates: int = 0
     batches: int = 0
+    alerts: int = 0  # alerts raised (saved and submitted) by this worker
+    events: int = 0  # event upserts of this worker
+    replayed: int = 0  # posts of other workers applied to this worker's replica
+    diverged: int = 0  # replayed posts whose recomputed event differs from the stored (0)
     seconds: float = 0.0
+    waited: float = 0.0  # seconds spent waiting for turns
 
     def summary(self) -> str:
         return (
@@ -92,11 +108,21 @@ class Worker:
         max_deliveries: int = 5,
         index_every: int = 1,
         on_reject: RejectHandler | None = print_rejection,
+        alerts: AlertEngine | None = None,
+        gate: AlertGate | None = None,
+        epoch: int | None = None,
     ) -> None:
         self.client = client
         self.target = target
         self.store = store
         self.pipeline = pipeline
+        parallel, ordered = split_stages(pipeline.stages)
+        self.parallel = Pipeline(parallel)
+        self.ordered = OrderedState(ordered, alerts=alerts, gate=gate, log=self._read_log)
+        self._log_from = b"0-0"
+        self._instance = uuid.uuid4().hex.encode()  # tags our commit-log entries
+        self.epoch = epoch  # None: read <stream>:epoch from Redis (0 when unset)
+        self.turn = Turnstile(client, target, consumer, self._call, claim_idle_ms=claim_idle_ms)
         self.consumer = consumer
         self.batch_size = batch_size
         self.block_ms = block_ms
@@ -116,6 +142,8 @@ class Worker:
         report = WorkerReport()
         start = time.perf_counter()
         self._call("creating the consumer group", ensure_group, self.client, self.target)
+        if self.ordered.needed:
+            self.ordered.start(self.store, self._epoch())
         while not self._stop.is_set():
             entries = self._claim(report)
             if not entries:
@@ -127,7 +155,21 @@ class Worker:
                     break
                 time.sleep(min(0.1, self.claim_idle_ms / 4000))  # wait for them to be claimable
         report.seconds = time.perf_counter() - start
+        report.replayed, report.diverged = self.ordered.replayed, self.ordered.diverged
         return report
+
+    def _epoch(self) -> int:
+        """The storage position the replicas start from (docs/server.md: the epoch)."""
+        if self.epoch is not None:
+            return self.epoch
+        value = self._call("reading the epoch", self.client.get, self.target.epoch_key)
+        try:
+            return int(value) if value is not None else 0
+        except ValueError as exc:
+            raise StoreError(
+                f"{self.target.describe()}: {self.target.epoch_key} holds {value!r}, not a "
+                "storage position; delete it or set it to a number"
+            ) from exc
 
     # -- taking entries ---------------------------------------------------------------
 
@@ -160,6 +202,10 @@ class Worker:
         )
         next_from, claimed = answer[0], [(eid, f) for eid, f in answer[1] if f is not None]
         self._claim_from = next_from.decode() if isinstance(next_from, bytes) else str(next_from)
+        return self._take_claimed(claimed, report)
+
+    def _take_claimed(self, claimed: list[Entry], report: WorkerReport) -> list[Entry]:
+        """Count claimed entries; dead-letter those delivered too often; return the rest."""
         if not claimed:
             return []
         report.claimed += len(claimed)
@@ -211,48 +257,109 @@ class Worker:
                 line = exc.line if exc.line is not None else 0
                 raw = entry[1].get(b"post", b"").decode("utf-8", "replace")[:200]
                 dead.append((entry, Rejection(line, exc.code, exc.reason, raw)))
-        dead += self._store_docs(decoded, report)
-        self._finish([entry for entry, _ in decoded], dead, report)
+        more, keys = self._store_docs(decoded, report)
+        self._finish([entry for entry, _ in decoded], dead + more, report, keys)
         report.batches += 1
 
     def _store_docs(
         self, decoded: list[tuple[Entry, Document]], report: WorkerReport
-    ) -> list[tuple[Entry, Rejection]]:
-        """Pipeline and commit; a batch the pipeline fails on is retried one post at a
-        time, and a post that fails alone is rejected (returned), never retried forever."""
+    ) -> tuple[list[tuple[Entry, Rejection]], list[tuple[str, str]]]:
+        """Per-post stages, then the batch's turn, then the ordered commit; returns the
+        rejected entries and the committed keys in commit order. A batch the per-post
+        stages fail on is retried one post at a time, and a post that fails alone is
+        rejected, never retried forever."""
         if not decoded:
-            return []
+            return [], []
         docs: list[Document] = []
-        seen: set[tuple[str, str]] = set()
-        for _, doc in decoded:
-            if doc.key not in seen:
-                seen.add(doc.key)
+        first_entry: dict[tuple[str, str], Entry] = {}
+        for entry, doc in decoded:
+            if doc.key not in first_entry:
+                first_entry[doc.key] = entry
                 docs.append(doc)
         known = self.store.existing_keys([d.key for d in docs])
-        new = [d for d in docs if d.key not in known]
-        try:
-            new = self.pipeline.process(new) if new else new
-        except PipelineError as exc:
-            if len(decoded) == 1:
-                entry, doc = decoded[0]
-                return [(entry, Rejection(doc.line or 0, "pipeline", str(exc), doc.text[:200]))]
-            dead: list[tuple[Entry, Rejection]] = []
-            for item in decoded:
-                dead += self._store_docs([item], report)
-            return dead
-        result = self.store.add_documents(new)
-        report.stored += result.stored
-        report.existing += len(decoded) - result.stored
+        new, dead = self._analyse([d for d in docs if d.key not in known], first_entry)
+        if self.ordered.needed:
+            self._await_turn([entry[0] for entry, _ in decoded], report)
+            if self.ordered.catch_up(self.store):
+                again = self.store.existing_keys([d.key for d in new]) if new else set()
+                new = [d for d in new if d.key not in again]
+        done = self.ordered.commit(self.store, new)
+        report.stored += done.result.stored
+        report.existing += len(decoded) - len(dead) - done.result.stored
         report.near_duplicates += sum(1 for d in new if d.duplicate_of is not None)
+        report.alerts += done.alerts
+        report.events += done.events
         if self.index_every and (report.batches + 1) % self.index_every == 0:
             self.store.index_pending(50_000)
-        return []
+        return dead, done.keys
+
+    def _analyse(
+        self, new: list[Document], entries: dict[tuple[str, str], Entry]
+    ) -> tuple[list[Document], list[tuple[Entry, Rejection]]]:
+        """The per-post stages over ``new``; on a PipelineError, post by post."""
+        if not new:
+            return new, []
+        try:
+            return self.parallel.process(new), []
+        except PipelineError:
+            pass
+        ok: list[Document] = []
+        dead: list[tuple[Entry, Rejection]] = []
+        for doc in new:
+            try:
+                ok += self.parallel.process([doc])
+            except PipelineError as exc:
+                rejection = Rejection(doc.line or 0, "pipeline", str(exc), doc.text[:200])
+                dead.append((entries[doc.key], rejection))
+        return ok, dead
+
+    def _await_turn(self, ids: list[bytes], report: WorkerReport) -> None:
+        """Wait until every entry before ``ids`` is done; meanwhile take over (and
+        process) stale entries before them and keep our own from looking stale."""
+        first = min(ids, key=_id_order)
+        start = time.monotonic()
+        touched = start
+        delay = 0.001
+        while self.turn.blocked(first):
+            stale = self.turn.stale_before(first, self.batch_size)
+            if stale:
+                entries, gone = self.turn.claim(stale)
+                if gone:  # deleted while pending (a MAXLEN trim): nothing to do but ack
+                    self._call(
+                        "acknowledging deleted entries",
+                        self.client.xack,
+                        self.target.stream,
+                        self.target.group,
+                        *gone,
+                    )
+                entries = self._take_claimed(entries, report)
+                if entries:
+                    self._handle(entries, report)
+                continue
+            now = time.monotonic()
+            if (now - touched) * 3000 > self.claim_idle_ms:
+                self.turn.touch(ids)
+                touched = now
+            delay = backoff(delay)
+        report.waited += time.monotonic() - start
 
     def _finish(
-        self, done: list[Entry], dead: list[tuple[Entry, Rejection]], report: WorkerReport
+        self,
+        done: list[Entry],
+        dead: list[tuple[Entry, Rejection]],
+        report: WorkerReport,
+        keys: list[tuple[str, str]] | None = None,
     ) -> None:
-        """After the commit: dead-letter the rejected entries, XACK and XDEL all, atomically."""
+        """After the commit: append the committed ``keys`` to the commit log, dead-letter
+        the rejected entries, XACK and XDEL all, atomically."""
         pipe = self.client.pipeline(transaction=True)
+        if keys:
+            pipe.xadd(
+                self.target.commits_stream,
+                {"by": self._instance, "keys": orjson.dumps(keys)},
+                maxlen=COMMIT_LOG_MAXLEN,
+                approximate=True,
+            )
         for (eid, fields), rejection in dead:
             report.rejected += 1
             source_key = source_key_of(fields)
@@ -273,6 +380,24 @@ class Worker:
             pipe.xack(self.target.stream, self.target.group, *ids)
             pipe.xdel(self.target.stream, *ids)
         self._call("acknowledging a batch", pipe.execute)
+
+    def _read_log(self) -> list[list[tuple[str, str]]]:
+        """Commit-log entries of other consumers since the last call (yuqing.streams.ordered)."""
+        entries: list[list[tuple[str, str]]] = []
+        while True:
+            rows: Any = self._call(
+                "reading the commit log",
+                self.client.xrange,
+                self.target.commits_stream,
+                min=b"(" + self._log_from,
+                count=1000,
+            )
+            if not rows:
+                return entries
+            self._log_from = rows[-1][0]
+            for _, fields in rows:
+                if fields.get(b"by") != self._instance:
+                    entries.append([(s, i) for s, i in orjson.loads(fields[b"keys"])])
 
     def _call(self, what: str, fn: Callable[P, T], *args: P.args, **kw: P.kwargs) -> T:
         try:
@@ -304,64 +429,3 @@ def stop_on_signals(worker: Worker) -> Iterator[None]:
     finally:
         for sig, old in previous.items():
             signal.signal(sig, old)
-
-
-def warm_stages(pipeline: Pipeline, store: Store, window: timedelta, limit: int) -> int:
-    """Feed recent stored posts to stages that keep state (the near-duplicate index)."""
-    warmed = 0
-    since = datetime.now(UTC) - window
-    for stage in pipeline.stages:
-        warm: Any = getattr(stage, "warm", None)
-        if callable(warm):
-            warmed = int(warm(store.recent_documents(since, limit)))
-    return warmed
-
-
-def worker_command(
-    settings: Settings,
-    stream_url: str,
-    *,
-    consumer: str | None = None,
-    batch_size: int = 500,
-    block_ms: int = 2000,
-    once: bool = False,
-    analysis: bool = True,
-    claim_idle_ms: int = 60_000,
-    max_deliveries: int = 5,
-) -> int:
-    """``yuqing worker --stream URL --store URL``: run one worker until SIGTERM/SIGINT
-    (or, with ``once``, until the stream is drained); print the summary; return the exit
-    status (0, or 3 when some entries were rejected). Errors raise YuqingError."""
-    from yuqing.runtime.factory import build_pipeline
-    from yuqing.store.url import open_store
-
-    target = parse_stream_url(stream_url)
-    name = consumer or target.consumer or default_consumer()
-    store = open_store(settings.store)
-    try:
-        pipeline = build_pipeline(settings, analysis=analysis, events=False)
-        warm_stages(
-            pipeline, store, timedelta(days=settings.dedup.window_days), settings.dedup.max_entries
-        )
-        client = connect(target)
-        try:
-            worker = Worker(
-                client,
-                target,
-                store,
-                pipeline,
-                consumer=name,
-                batch_size=batch_size,
-                block_ms=block_ms,
-                claim_idle_ms=claim_idle_ms,
-                max_deliveries=max_deliveries,
-            )
-            with stop_on_signals(worker):
-                report = worker.run(once=once)
-        finally:
-            client.close()
-        store.index_pending(50_000)
-    finally:
-        store.close()
-    print(report.summary())
-    return 3 if report.rejected else 0

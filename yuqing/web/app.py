@@ -1,5 +1,12 @@
 """The FastAPI application: ``create_app(settings)`` and ``serve(settings, host, port)``.
 
+Every route needs a signed-in user (a session cookie or an API token) and a role, checked
+by the app-wide dependency :func:`yuqing.web.auth.authorize` before the route runs; so each
+router included here gets it without asking. A route's need comes from its method (GET:
+viewer, POST/PUT/PATCH/DELETE: analyst) unless its endpoint says otherwise (``@reads``,
+``@writes``, ``@admin_only``, ``@public`` from :mod:`yuqing.web.auth`). Login and users:
+:mod:`yuqing.web.routes_auth`, :mod:`yuqing.web.routes_users`.
+
 Routes: the pages (:mod:`yuqing.web.routes_pages`), the REST API v1
 (:mod:`yuqing.web.routes_api`; an event's judgement aids in
 :mod:`yuqing.web.routes_judgement`), static files (``/static``, with plotly.min.js served from
@@ -15,13 +22,15 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+import sys
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
@@ -29,6 +38,7 @@ from yuqing import __version__
 from yuqing.clock import Clock
 from yuqing.errors import ConfigError, StoreError, UsageError, YuqingError
 from yuqing.settings import Settings
+from yuqing.web.auth import Auth, LoginRequiredError, authorize, public
 from yuqing.web.deps import ApiError, WebState, error_body
 
 STATIC = Path(__file__).parent / "static"
@@ -68,6 +78,13 @@ def _error(request: Request, status: int, code: str, message: str, details: Any 
 
 
 def _install_errors(app: FastAPI) -> None:
+    @app.exception_handler(LoginRequiredError)
+    async def login_required(request: Request, exc: LoginRequiredError) -> Response:
+        if _is_api(request):
+            return JSONResponse(exc.body(), status_code=401)
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/login?next={quote(target, safe='/%')}", status_code=303)
+
     @app.exception_handler(ApiError)
     async def api_error(request: Request, exc: ApiError) -> Response:
         return _error(request, exc.status, exc.code, exc.message, exc.details)
@@ -113,7 +130,15 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     """The web console and API over ``settings.store``; nothing is opened until a request
     (the first one migrates the schema). ``clock`` (default: the wall clock) times case
     actions and deadlines; tests and drills pass a ManualClock."""
-    from yuqing.web import routes_alerts, routes_api, routes_cases, routes_judgement, routes_pages
+    from yuqing.web import (
+        routes_alerts,
+        routes_api,
+        routes_auth,
+        routes_cases,
+        routes_judgement,
+        routes_pages,
+        routes_users,
+    )
     from yuqing.web.routes_alert_pages import router as alert_pages
     from yuqing.web.routes_case_pages import router as case_pages
 
@@ -124,17 +149,22 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
         "alerts (list, acknowledge, a server-sent event stream), monitoring rules, and "
         "cases (立案, status, plans, statements with the four-principle check, effect), "
         "an event's judgement aids (questions and demands, coordination signals, advice). "
-        "Send `Authorization: Bearer <token>` (web.api_tokens). Errors: "
+        "Send `Authorization: Bearer <token>`: a personal token (`yuqing user token NAME`) or "
+        "a service token of web.api_tokens; viewers read, analysts also write, admins also "
+        "manage users (docs/security.md). Errors: "
         '`{"ok": false, "error": {"code", "message", "details"}}`.',
         openapi_url="/openapi.json",
         docs_url="/docs",
         redoc_url=None,
+        dependencies=[Depends(authorize)],  # every route, including routers added below
     )
     app.state.web = WebState(settings, clock)
+    app.state.auth = Auth(settings)
     plotly_path = _plotly_js()
     _install_errors(app)
 
     @app.get("/static/plotly.min.js", include_in_schema=False)
+    @public
     def plotly_js() -> FileResponse:
         return FileResponse(
             plotly_path,
@@ -143,6 +173,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
         )
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.include_router(routes_auth.router)
+    app.include_router(routes_users.router)
     app.include_router(routes_api.router)
     app.include_router(routes_judgement.router)
     app.include_router(routes_alerts.router)
@@ -150,6 +182,28 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     app.include_router(alert_pages)
     app.include_router(routes_cases.router)
     app.include_router(case_pages)
+    from yuqing.web.routes_export import router as export_router
+
+    app.include_router(export_router)
+    from yuqing.web.routes_insights import router as insights_router
+    from yuqing.web.routes_post_pages import router as post_pages
+
+    app.include_router(insights_router)
+    app.include_router(post_pages)
+    from yuqing.web.routes_corrections import router as corrections_router
+
+    app.include_router(corrections_router)
+    from yuqing.web.routes_claims import router as claims_router
+    from yuqing.web.routes_deadlines import router as deadlines_router
+
+    app.include_router(claims_router)
+    app.include_router(deadlines_router)
+    from yuqing.web.routes_plans import router as plans_router  # its lifespan: the plans poller
+
+    app.include_router(plans_router)
+    from yuqing.web.routes_privacy import router as privacy_router  # audit, deletion, retention
+
+    app.include_router(privacy_router)
     return app
 
 
@@ -157,6 +211,9 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None) 
     """Run the app with uvicorn until interrupted (host and port default to ``[web]``)."""
     import uvicorn
 
+    hint = first_admin_hint(settings)
+    if hint:
+        print(hint, file=sys.stderr, flush=True)
     uvicorn.run(
         create_app(settings),
         host=host or settings.web.host,
@@ -165,4 +222,21 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None) 
     )
 
 
-__all__ = ["create_app", "serve"]
+def first_admin_hint(settings: Settings) -> str | None:
+    """What to do when the store has no users yet (nobody could sign in); None otherwise."""
+    from yuqing.store.url import open_store
+
+    store = open_store(settings.store)
+    try:
+        if store.users():
+            return None
+    finally:
+        store.close()
+    return (
+        "还没有任何用户，无法登录看板。先创建管理员：\n"
+        "  yuqing user add admin --role admin\n"
+        "（接口也可用 web.api_tokens 中的令牌访问）"
+    )
+
+
+__all__ = ["create_app", "first_admin_hint", "serve"]

@@ -7,11 +7,14 @@ tags in its strings, and post text is untrusted. Event titles appear in HTML tab
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from yuqing.web.i18n import EMOTION, EMOTION_COLORS, SENTIMENT, SENTIMENT_COLORS, Translator
 from yuqing.web.views import Series
+
+if TYPE_CHECKING:
+    from yuqing.web.ingest_health import IngestHealth
 
 FONT = "Noto Sans CJK SC, Noto Sans SC, PingFang SC, Microsoft YaHei, sans-serif"
 PALETTE = ["#2f6fb3", "#e6a23c", "#3a9d5d", "#d9534f", "#8e6bb8", "#4bb3c4", "#9aa5b1"]
@@ -157,3 +160,50 @@ def mark_times(
             }
         )
     return figure
+
+
+def plain(label: str) -> str:
+    """A label from the data (a source name pushed through the API) made inert for plotly,
+    which reads a few HTML-like tags in strings: ``<`` and ``>`` become full-width."""
+    return label.replace("<", "\uff1c").replace(">", "\uff1e")
+
+
+def ingest_heatmap(health: IngestHealth, zone: ZoneInfo, tr: Translator) -> dict[str, Any]:
+    """Posts per source (rows) and local hour (columns), with gap hours crossed in red."""
+    x = [h.astimezone(zone).strftime("%Y-%m-%d %H:%M") for h in health.hours]
+    rows = health.sources[::-1]  # the largest source on top
+    y = [plain(s.source) for s in rows]
+    data: list[dict[str, Any]] = [
+        {
+            "type": "heatmap",
+            "x": x,
+            "y": y,
+            "z": [s.counts for s in rows],
+            "colorscale": [[0, "#f4f6f9"], [0.0001, "#d6e6f5"], [1, "#2f6fb3"]],
+            "hovertemplate": "%{y} %{x}<br>%{z}<extra></extra>",
+            "colorbar": {"title": {"text": tr.t("帖文数")}, "thickness": 12},
+        }
+    ]
+    gx = [x[i] for s in rows for i in s.gap_hours]
+    gy = [plain(s.source) for s in rows for _ in s.gap_hours]
+    if gx:
+        data.append(
+            {
+                "type": "scatter",
+                "mode": "markers",
+                "name": tr.t("缺口"),
+                "x": gx,
+                "y": gy,
+                "marker": {"symbol": "x", "color": "#d9534f", "size": 9},
+                "hovertemplate": "%{y} %{x} " + tr.t("缺口") + "<extra></extra>",
+            }
+        )
+    height = max(180, 34 * len(rows) + 90)
+    layout = _layout(
+        height=height,
+        margin={"l": 110, "r": 16, "t": 8, "b": 50},
+        xaxis={"type": "date", "tickformat": "%m-%d %H:%M", "hoverformat": "%Y-%m-%d %H:%M"},
+        yaxis={"type": "category"},
+        showlegend=bool(gx),
+    )
+    return {"data": data, "layout": layout}

@@ -28,7 +28,7 @@ from yuqing.web.routes_pages import error_page, render
 
 router = APIRouter(include_in_schema=False)
 INBOX_SIZE = 100
-STATUS_FILTERS = {"": "全部", "new": "未确认", "acknowledged": "已确认"}
+STATUS_FILTERS = {"": "全部", "new": "未确认", "acknowledged": "已确认", "false_alarm": "误报"}
 JS_TEXT = (
     "确认",
     "已确认",

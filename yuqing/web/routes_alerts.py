@@ -78,7 +78,9 @@ def list_alerts(
     token: Token,
     since: Since = None,
     until: Until = None,
-    status: Annotated[AlertStatus | None, Query(description="new or acknowledged")] = None,
+    status: Annotated[
+        AlertStatus | None, Query(description="new, acknowledged or false_alarm")
+    ] = None,
     rule_id: Annotated[str | None, Query(description="only this rule's alerts")] = None,
     limit: Limit = 50,
 ) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from yuqing.errors import UsageError
 from yuqing.models import SearchHit
 from yuqing.store.base import DIMENSIONS, Dimension, Store
 from yuqing.web import views
+from yuqing.web.auth import public
 from yuqing.web.deps import ApiError, WebState, time_param, usage_error, web_state
 from yuqing.web.highlight import snippet_html
 from yuqing.web.i18n import to_simplified
@@ -100,6 +101,7 @@ def _search(
 
 
 @router.get("/health", summary="Liveness: the app answers and the store opens")
+@public  # monitors call it without signing in
 def health(state: State) -> dict[str, Any]:
     with state.store() as store:
         version = store.stats().schema_version

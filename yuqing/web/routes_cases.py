@@ -29,7 +29,10 @@ from yuqing.cases import (
     check_statement,
     draft_statement,
 )
+from yuqing.cases.overdue_alerts import deadline_policy
 from yuqing.cases.repository import StoreCaseRepository
+from yuqing.privacy.guards import guard_case
+from yuqing.privacy.scope import request_scope
 from yuqing.web import cases_view
 from yuqing.web.cases_view import case_errors
 from yuqing.web.deps import ApiError, WebState, time_param
@@ -41,7 +44,11 @@ router = APIRouter(
     responses={**ERRORS, 409: ERRORS[400]},
 )
 Who = Field(None, max_length=80, description="who does it, for the action log (default: api)")
-POLICY = DeadlinePolicy()  # a [cases] deadline table in settings will replace this
+
+
+def policy(state: WebState) -> DeadlinePolicy:
+    """The first-statement deadlines of the ``[cases]`` settings."""
+    return deadline_policy(state.settings)
 
 
 class OpenBody(BaseModel):
@@ -130,6 +137,7 @@ class NoteBody(BaseModel):
 
 def _read(request: Request, state: WebState) -> None:
     state.check_token(request.headers.get("authorization"), write=False)
+    guard_case(request, state)  # another department's case is 404 (yuqing.privacy.scope)
 
 
 def _write(request: Request, state: WebState) -> None:
@@ -139,6 +147,7 @@ def _write(request: Request, state: WebState) -> None:
         action="changing cases",
         code="write_disabled",
     )
+    guard_case(request, state)
 
 
 def _who(by: str | None) -> str:
@@ -147,7 +156,7 @@ def _who(by: str | None) -> str:
 
 def payload(state: WebState, case: Case) -> dict[str, Any]:
     settings = state.settings
-    return cases_view.case_dict(case, state.clock.now(), settings.zone, POLICY)
+    return cases_view.case_dict(case, state.clock.now(), settings.zone, policy(state))
 
 
 def _change(state: WebState, case_id: str, change: Callable[[Case], object]) -> dict[str, Any]:
@@ -202,7 +211,7 @@ def open_case(request: Request, state: State, token: Token, body: OpenBody) -> d
             alert_id=body.alert_id,
             title=body.title,
             owner=body.owner,
-            departments=body.departments,
+            departments=request_scope(request).own(body.departments, body.owner),
         )
     return {"ok": True, "case": payload(state, case), "suggestion": suggestion}
 
@@ -221,14 +230,15 @@ def list_cases(
     _read(request, state)
     if status is not None and status not in STATUSES:
         raise ApiError(400, "bad_request", f"status {status!r}: use one of {', '.join(STATUSES)}")
+    scope = request_scope(request)
     with state.store() as store, case_errors():
         found = StoreCaseRepository(store).list_cases(
             status=status,
             event_id=event_id,
             alert_id=alert_id,
-            limit=limit,
+            limit=max(limit, 5000) if scope.restricted else limit,
         )
-    items = [payload(state, c) for c in found]
+    items = [payload(state, c) for c in found if scope.sees_case(c)][:limit]
     return {"ok": True, "count": len(items), "items": items}
 
 
@@ -358,7 +368,7 @@ def add_statement(
 
 def _check(state: WebState, case: Case, text: str) -> dict[str, Any]:
     with case_errors():
-        found = check_statement(text, case=case, now=state.clock.now(), policy=POLICY)
+        found = check_statement(text, case=case, now=state.clock.now(), policy=policy(state))
     return cases_view.check_dict(found)
 
 

@@ -16,7 +16,8 @@ from yuqing.errors import UsageError
 from yuqing.events.lifecycle import STAGE_LABELS
 from yuqing.judgement.coordination import SIGNAL_LABELS
 from yuqing.models import Document
-from yuqing.web import charts, judgement_view, views
+from yuqing.privacy.masking import masked_handle, personal_visible
+from yuqing.web import charts, judgement_view, spreaders, views, wordcloud
 from yuqing.web.deps import WebState, time_param
 from yuqing.web.highlight import snippet_html
 from yuqing.web.i18n import (
@@ -30,6 +31,7 @@ from yuqing.web.i18n import (
     pick_lang,
     to_simplified,
 )
+from yuqing.web.post_view import post_url
 
 TEMPLATES = Path(__file__).parent / "templates"
 env = Environment(
@@ -39,6 +41,9 @@ env = Environment(
     lstrip_blocks=True,
 )
 env.filters["parse_time"] = lambda text: datetime.fromisoformat(text) if text else None
+env.globals["post_url"] = post_url
+env.filters["handle"] = masked_handle  # 用户*** for viewers (yuqing.privacy.masking)
+env.globals["shows_personal"] = personal_visible
 router = APIRouter(include_in_schema=False)
 WINDOWS = (1, 3, 7, 30)
 
@@ -114,6 +119,7 @@ def overview(request: Request, days: Annotated[int, Query(ge=1, le=365)] = 3) ->
         regions = store.label_counts("region", since=since, limit=15)
         risk = store.label_counts("risk", since=since)
         events = views.hot_events(store, now, since=since, limit=10)
+        cloud = wordcloud.cached_rising_terms(store, now, wordcloud.window_for(days))
     with_sentiment = sum(sentiment.values())
     return render(
         request,
@@ -127,11 +133,15 @@ def overview(request: Request, days: Annotated[int, Query(ge=1, le=365)] = 3) ->
         events=events,
         regions=regions,
         sources=sources,
+        cloud=cloud,
+        cloud_terms=sorted(cloud.terms, key=lambda term: term.term),  # sizes mixed
         figures={
             "volume": charts.stacked_sentiment(volume, zone, tr),
             "emotion": charts.emotion_donut(emotion, tr),
-            "sources": charts.hbar(sources, tr),
-            "regions": charts.hbar(dict(list(regions.items())[:10]), tr, color="#4bb3c4"),
+            "sources": charts.hbar({charts.plain(k): n for k, n in sources.items()}, tr),
+            "regions": charts.hbar(
+                {charts.plain(k): n for k, n in list(regions.items())[:10]}, tr, color="#4bb3c4"
+            ),
         },
     )
 
@@ -207,6 +217,7 @@ def event_page(request: Request, event_id: str) -> Response:
         by_emotion = views.series(store, "emotion", "hour", zone, event_id=event_id)
         cases = store.cases(event_id=event_id, limit=10)
         judgement = judgement_view.judge(store, event, now, zone)
+        network = spreaders.event_network(store, event_id)
     marks = [
         (
             datetime.fromisoformat(s["published_at"]),
@@ -235,4 +246,5 @@ def event_page(request: Request, event_id: str) -> Response:
         figures=figures,
         judgement=judgement,
         signal_labels=SIGNAL_LABELS,
+        network=network,
     )

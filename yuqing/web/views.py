@@ -18,6 +18,7 @@ from yuqing.events.heat import EventStats, HeatResult, heat
 from yuqing.events.lifecycle import LifecycleResult, stage
 from yuqing.events.trends import day_of, day_start, hour_start, hour_starts
 from yuqing.models import Document
+from yuqing.privacy.masking import masked_handle
 from yuqing.store.base import Dimension, EventRollup, Store
 
 Bucket = Literal["hour", "day"]
@@ -236,7 +237,7 @@ def document_dict(doc: Document, zone: ZoneInfo) -> dict[str, Any]:
         "text": doc.text,
         "title": doc.title,
         "url": doc.url,
-        "author": doc.author,
+        "author": masked_handle(doc.author),  # hidden from viewers (yuqing.privacy)
         "published_at": doc.published_at.astimezone(zone).isoformat() if doc.published_at else None,
         "region": doc.region,
         "reposts": doc.reposts,

@@ -5,7 +5,9 @@ Each is configured from a plain dict (a ``[[alerts.channels]]`` table of yuqing.
     channel = channel_from_config({"kind": "webhook", "url": "https://...", "secret": "s"})
 
 and delivers with ``channel.send(alert) -> DeliveryResult``. Formats and options are in
-docs/alerts.md.
+docs/alerts.md. Secret values (``secret``, ``password``, robot URLs) may be given as
+``env:NAME`` or ``file:KEY`` references, resolved here when the channel is built
+(:mod:`yuqing.alerts.channels.secrets`, docs/plans.md#secrets).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any
 from yuqing.alerts.channels.base import Channel, DeliveryResult
 from yuqing.alerts.channels.dingtalk import DingTalkChannel
 from yuqing.alerts.channels.log import LogChannel
+from yuqing.alerts.channels.secrets import SecretResolver
 from yuqing.alerts.channels.smtp import EmailChannel
 from yuqing.alerts.channels.webhook import WebhookChannel, sign, verify_signature
 from yuqing.alerts.channels.wecom import WeComChannel
@@ -28,6 +31,7 @@ __all__ = [
     "DingTalkChannel",
     "EmailChannel",
     "LogChannel",
+    "SecretResolver",
     "WeComChannel",
     "WebhookChannel",
     "channel_from_config",
@@ -45,8 +49,11 @@ CHANNEL_KINDS: Mapping[str, Callable[[Mapping[str, Any]], Channel]] = {
 }
 
 
-def channel_from_config(config: Mapping[str, Any]) -> Channel:
-    """Build one channel from its table; ConfigError names the bad or missing key."""
+def channel_from_config(
+    config: Mapping[str, Any], *, secrets: SecretResolver | None = None
+) -> Channel:
+    """Build one channel from its table; ConfigError names the bad or missing key.
+    ``env:``/``file:`` references are resolved with ``secrets`` (default: environment)."""
     if not isinstance(config, Mapping):
         raise ConfigError(f"alert channel: expected a table, got {type(config).__name__}")
     kind = config.get("kind")
@@ -58,10 +65,14 @@ def channel_from_config(config: Mapping[str, Any]) -> Channel:
     name = config.get("name")
     if name is not None and (not isinstance(name, str) or not name):
         raise ConfigError(f"alert channel of kind {kind!r}: 'name' must be a non-empty string")
+    resolver = secrets if secrets is not None else SecretResolver()
+    config = resolver.resolve_table(config, f"alert channel {name or kind!r}")
     return CHANNEL_KINDS[str(kind)](config)
 
 
-def channels_from_config(configs: Iterable[Mapping[str, Any]]) -> list[Channel]:
+def channels_from_config(
+    configs: Iterable[Mapping[str, Any]], *, secrets: SecretResolver | None = None
+) -> list[Channel]:
     """Build every channel of ``[[alerts.channels]]``; names must be unique.
 
     A table without ``name`` is named after its kind (``webhook``, then ``webhook-2``...).
@@ -75,7 +86,7 @@ def channels_from_config(configs: Iterable[Mapping[str, Any]]) -> list[Channel]:
             kind = config["kind"]
             seen[kind] = seen.get(kind, 0) + 1
             config = {**config, "name": kind if seen[kind] == 1 else f"{kind}-{seen[kind]}"}
-        channel = channel_from_config(config)
+        channel = channel_from_config(config, secrets=secrets)
         if any(c.name == channel.name for c in channels):
             raise ConfigError(
                 f"alerts.channels[{index}]: the name {channel.name!r} is used twice; give each a unique 'name'"

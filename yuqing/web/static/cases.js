@@ -22,6 +22,8 @@
     var token = sessionStorage.getItem(TOKEN);
     if (token && !noToken) { headers["Authorization"] = "Bearer " + token; }
     if (body !== undefined) { headers["Content-Type"] = "application/json"; }
+    var csrf = document.cookie.match(/(?:^|; )yuqing_csrf=([^;]*)/);  // signed-in session
+    if (csrf && method !== "GET") { headers["X-CSRF-Token"] = decodeURIComponent(csrf[1]); }
     return fetch(url, { method: method, headers: headers, body: body === undefined ? undefined : JSON.stringify(body) })
       .then(function (r) {
         return r.json().catch(function () { return {}; }).then(function (data) { return { status: r.status, data: data }; });

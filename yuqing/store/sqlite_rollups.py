@@ -1,0 +1,333 @@
+"""The SQLite side of the pre-aggregated counts (:mod:`yuqing.store.rollups` describes the
+tables and how windows are answered): migration 11, the upkeep, and the reader.
+
+Upkeep, in the transaction that changes the posts:
+
+* ``add_documents`` adds the rows it stored (``pk`` above the largest before the insert:
+  SQLite gives a new row the largest rowid plus one) with :func:`add_stored`, one grouped
+  statement per table for the whole batch;
+* a row trigger on ``UPDATE`` subtracts the old row's labels and adds the new row's, only
+  when a label, the time, the source, the region or a count changed (``update_analysis``,
+  corrections, claims and reanalysis change labels; retention removes text and keeps them,
+  so it costs nothing here);
+* a row trigger on ``DELETE`` subtracts the row (the deletion of an author's posts).
+
+Migration 11 also fills the tables from the stored posts, and adds the ``(source,
+published_at)`` index (the newest posts of one source) and the indexes that make
+``stats()`` cheap.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import orjson
+
+from yuqing.store import sqlite_queries as queries
+from yuqing.store.base import EventRollup, TrendCount
+from yuqing.store.rollups import EVENT_LABEL_DIMS, MIX_DIMS, SLOT_US, slot_range
+from yuqing.store.rows import to_micros
+
+_ROW_COLUMNS = (
+    "published_at",
+    "source",
+    "analysis",
+    "region",
+    "reposts",
+    "comments",
+    "likes",
+    "duplicate_of",
+    "repost_of",
+)
+_EVENT = "json_extract(d.analysis, '$.event_id')"
+_LABELS: tuple[tuple[str, str], ...] = (
+    ("total", "''"),
+    ("sentiment", "json_extract(d.analysis, '$.sentiment')"),
+    ("emotion", "json_extract(d.analysis, '$.emotion')"),
+    ("risk", "json_extract(d.analysis, '$.risk.type')"),
+    ("source", "d.source"),
+    ("duplicate", "CASE WHEN d.duplicate_of IS NOT NULL THEN '' END"),
+    ("repost", "CASE WHEN d.repost_of IS NOT NULL THEN '' END"),
+)
+
+
+def _labels(rows: str) -> str:
+    """(slot, ev, dim, value) for every counted label of the posts in ``rows`` (a relation
+    with the columns of ``_ROW_COLUMNS``), as sqlite_queries counts them."""
+    head = f"SELECT d.published_at / {SLOT_US} AS slot, {_EVENT} AS ev"
+    branches = [
+        f"{head}, '{dim}' AS dim, {value} AS value FROM {rows} d "
+        f"WHERE d.published_at IS NOT NULL AND {value} IS NOT NULL"
+        for dim, value in _LABELS
+    ]
+    name = "json_extract(r.value, '$.name')"
+    branches.append(
+        f"{head}, 'region', {name} FROM {rows} d, json_each(d.analysis, '$.regions') r "
+        f"WHERE d.published_at IS NOT NULL AND {name} IS NOT NULL"
+    )
+    branches.append(
+        f"{head}, 'region', d.region FROM {rows} d WHERE d.published_at IS NOT NULL "
+        "AND d.region IS NOT NULL AND COALESCE(json_array_length(d.analysis, '$.regions'), 0) = 0"
+    )
+    return " UNION ALL ".join(branches)
+
+
+def upkeep_statements(rows: str, sign: int) -> tuple[str, ...]:
+    """Statements that add (``sign`` 1) or subtract (-1) the posts of ``rows``."""
+    labels = _labels(rows)
+    dims = ", ".join(f"'{d}'" for d in EVENT_LABEL_DIMS)
+    return (
+        "INSERT INTO rollups (dim, slot, value, posts) "
+        f"SELECT dim, slot, value, {sign} * COUNT(*) FROM ({labels}) WHERE true "
+        "GROUP BY dim, slot, value "
+        "ON CONFLICT (dim, slot, value) DO UPDATE SET posts = posts + excluded.posts",
+        "INSERT INTO rollup_event_labels (event_id, dim, slot, value, posts) "
+        f"SELECT ev, dim, slot, value, {sign} * COUNT(*) FROM ({labels}) "
+        f"WHERE ev IS NOT NULL AND dim IN ({dims}) GROUP BY ev, dim, slot, value "
+        "ON CONFLICT (event_id, dim, slot, value) DO UPDATE SET posts = posts + excluded.posts",
+        "INSERT INTO rollup_events (slot, event_id, posts, reposts, comments, likes) "
+        f"SELECT d.published_at / {SLOT_US}, {_EVENT}, {sign} * COUNT(*), "
+        f"{sign} * SUM(d.reposts), {sign} * SUM(d.comments), {sign} * SUM(d.likes) "
+        f"FROM {rows} d WHERE d.published_at IS NOT NULL AND {_EVENT} IS NOT NULL "
+        "GROUP BY 1, 2 ON CONFLICT (slot, event_id) DO UPDATE SET "
+        "posts = posts + excluded.posts, reposts = reposts + excluded.reposts, "
+        "comments = comments + excluded.comments, likes = likes + excluded.likes",
+    )
+
+
+def _row_of(which: str) -> str:
+    """The OLD or NEW row of a trigger as a one-row relation."""
+    return "(SELECT " + ", ".join(f"{which}.{c} AS {c}" for c in _ROW_COLUMNS) + ")"
+
+
+def _changed() -> str:
+    """A trigger's WHEN: did anything the rollups count change?"""
+    paths = ("$.sentiment", "$.emotion", "$.risk.type", "$.event_id", "$.regions")
+    terms = [
+        f"json_extract(old.analysis, '{p}') IS NOT json_extract(new.analysis, '{p}')" for p in paths
+    ]
+    terms += [f"old.{c} IS NOT new.{c}" for c in _ROW_COLUMNS if c != "analysis"]
+    return " OR ".join(terms)
+
+
+def _trigger(name: str, event: str, when: str, body: tuple[str, ...]) -> str:
+    return f"CREATE TRIGGER {name} AFTER {event} ON documents{when} BEGIN {'; '.join(body)}; END"
+
+
+_DOCUMENTS = "(SELECT " + ", ".join(_ROW_COLUMNS) + " FROM documents)"
+_STORED_AFTER = "(SELECT " + ", ".join(_ROW_COLUMNS) + " FROM documents WHERE pk > :after)"
+_ADD_STORED = upkeep_statements(_STORED_AFTER, 1)
+
+MIGRATION_NAME = "rollups: posts per quarter-hour, label and event"
+MIGRATION_STATEMENTS: tuple[str, ...] = (
+    """CREATE TABLE rollups (
+        dim TEXT NOT NULL,             -- total | sentiment | ... | duplicate | repost
+        slot INTEGER NOT NULL,         -- published_at / 900 s (UTC quarter-hours)
+        value TEXT NOT NULL,
+        posts INTEGER NOT NULL,
+        PRIMARY KEY (dim, slot, value)
+    ) WITHOUT ROWID""",
+    """CREATE TABLE rollup_events (
+        slot INTEGER NOT NULL,
+        event_id TEXT NOT NULL,
+        posts INTEGER NOT NULL,
+        reposts INTEGER NOT NULL,
+        comments INTEGER NOT NULL,
+        likes INTEGER NOT NULL,
+        PRIMARY KEY (slot, event_id)
+    ) WITHOUT ROWID""",
+    "CREATE INDEX rollup_events_event ON rollup_events (event_id, slot)",
+    """CREATE TABLE rollup_event_labels (
+        event_id TEXT NOT NULL,
+        dim TEXT NOT NULL,             -- source | sentiment | emotion | risk | region
+        slot INTEGER NOT NULL,
+        value TEXT NOT NULL,
+        posts INTEGER NOT NULL,
+        PRIMARY KEY (event_id, dim, slot, value)
+    ) WITHOUT ROWID""",
+    *upkeep_statements(_DOCUMENTS, 1),
+    _trigger(
+        "documents_rollups_update",
+        "UPDATE",
+        f" WHEN {_changed()}",
+        (*upkeep_statements(_row_of("old"), -1), *upkeep_statements(_row_of("new"), 1)),
+    ),
+    _trigger("documents_rollups_delete", "DELETE", "", upkeep_statements(_row_of("old"), -1)),
+    # The newest posts of one source (ingest health) without sorting all of its posts.
+    "CREATE INDEX documents_source_time ON documents (source, published_at)",
+    # stats(): posts without a time are counted from the posts, the rest from the rollups.
+    "CREATE INDEX documents_untimed ON documents (source) WHERE published_at IS NULL",
+)
+
+
+def last_pk(conn: sqlite3.Connection) -> int | None:
+    """The largest stored ``pk`` (0 when none): rows stored after this are new. None when
+    the schema has no rollups yet (a store before migration 11: nothing to keep up)."""
+    if (
+        conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'rollups'"
+        ).fetchone()
+        is None
+    ):
+        return None
+    return int(conn.execute("SELECT COALESCE(MAX(pk), 0) FROM documents").fetchone()[0])
+
+
+def add_stored(conn: sqlite3.Connection, after: int) -> None:
+    """Count the posts stored with ``pk`` above ``after`` (in the caller's transaction)."""
+    for statement in _ADD_STORED:
+        conn.execute(statement, {"after": after})
+
+
+def stats_counts(conn: sqlite3.Connection) -> tuple[dict[str, int], int, int]:
+    """(posts per source, duplicates, reposts) of all stored posts, from the rollups and the
+    posts without a time."""
+    sources: dict[str, int] = {}
+    dups = reposts = 0
+    for dim, value, n in conn.execute(
+        "SELECT dim, value, SUM(posts) FROM rollups WHERE dim IN ('source', 'duplicate', "
+        "'repost') GROUP BY dim, value"
+    ):
+        if dim == "source":
+            sources[value] = int(n)
+        elif dim == "duplicate":
+            dups = int(n)
+        else:
+            reposts = int(n)
+    for source, n, d, r in conn.execute(
+        "SELECT source, COUNT(*), COUNT(duplicate_of), COUNT(repost_of) FROM documents "
+        "INDEXED BY documents_untimed WHERE published_at IS NULL GROUP BY source"
+    ):
+        sources[source] = sources.get(source, 0) + int(n)
+        dups += int(d)
+        reposts += int(r)
+    return {s: n for s, n in sorted(sources.items()) if n > 0}, dups, reposts
+
+
+class SQLiteRollupReader:
+    """:class:`yuqing.store.rollups.RollupReader` over one SQLite connection."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    # -- from the posts (partial slots at a window's ends) ---------------------------------
+
+    def posts_trend(
+        self, dim: str, since: datetime | None, until: datetime | None, event_id: str | None
+    ) -> list[TrendCount]:
+        return queries.trend_counts(self.conn, dim, since, until, event_id)  # type: ignore[arg-type]
+
+    def posts_labels(
+        self, dim: str, since: datetime | None, until: datetime | None, event_id: str | None
+    ) -> dict[str, int]:
+        return queries.label_counts(self.conn, dim, since, until, event_id, -1)  # type: ignore[arg-type]
+
+    def posts_events(
+        self, since: datetime | None, until: datetime | None, ids: Sequence[str] | None, limit: int
+    ) -> list[EventRollup]:
+        return queries.event_rollups(self.conn, since, until, ids, limit)
+
+    # -- from the rollups (whole slots) ----------------------------------------------------
+
+    @staticmethod
+    def _source(dim: str, event_id: str | None) -> tuple[str, str, list[object]]:
+        """(value expression, ``FROM ... WHERE ...``, parameters) of one dimension's rows."""
+        if event_id is None and dim == "event":
+            return "event_id", "FROM rollup_events WHERE true", []
+        if event_id is None:
+            return "value", "FROM rollups WHERE dim = ?", [dim]
+        if dim in ("total", "event"):
+            value = "''" if dim == "total" else "event_id"
+            return value, "FROM rollup_events WHERE event_id = ?", [event_id]
+        return "value", "FROM rollup_event_labels WHERE event_id = ? AND dim = ?", [event_id, dim]
+
+    def slot_counts(
+        self, dim: str, lo: int | None, hi: int | None, event_id: str | None
+    ) -> list[tuple[int, str, int]]:
+        value, source, params = self._source(dim, event_id)
+        cond, bounds = slot_range(lo, hi, lambda: "?")
+        rows = self.conn.execute(
+            f"SELECT slot, {value}, posts {source}{cond} AND posts <> 0", [*params, *bounds]
+        )
+        return [(int(s), str(v), int(n)) for s, v, n in rows]
+
+    def value_counts(
+        self, dim: str, lo: int | None, hi: int | None, event_id: str | None
+    ) -> dict[str, int]:
+        value, source, params = self._source(dim, event_id)
+        cond, bounds = slot_range(lo, hi, lambda: "?")
+        rows = self.conn.execute(
+            f"SELECT {value} AS v, SUM(posts) {source}{cond} GROUP BY v", [*params, *bounds]
+        )
+        return {str(v): int(n) for v, n in rows}
+
+    def event_totals(
+        self, lo: int | None, hi: int | None, ids: Sequence[str] | None
+    ) -> dict[str, tuple[int, int, int, int]]:
+        cond, params = slot_range(lo, hi, lambda: "?")
+        if ids is not None:
+            cond += f" AND event_id IN ({', '.join('?' * len(ids))})"
+            params = [*params, *ids]  # type: ignore[list-item]
+        rows = self.conn.execute(
+            "SELECT event_id, SUM(posts), SUM(reposts), SUM(comments), SUM(likes) "
+            f"FROM rollup_events WHERE true{cond} GROUP BY event_id",
+            params,
+        )
+        return {str(e): (int(p), int(r), int(c), int(lk)) for e, p, r, c, lk in rows}
+
+    def event_slots(
+        self, lo: int | None, hi: int | None, ids: Sequence[str]
+    ) -> list[tuple[str, int, int]]:
+        cond, params = slot_range(lo, hi, lambda: "?")
+        rows = self.conn.execute(
+            "SELECT event_id, slot, posts FROM rollup_events INDEXED BY rollup_events_event "
+            f"WHERE event_id IN ({', '.join('?' * len(ids))}){cond} AND posts <> 0",
+            [*ids, *params],
+        )
+        return [(str(e), int(s), int(n)) for e, s, n in rows]
+
+    def event_mixes(
+        self, lo: int | None, hi: int | None, ids: Sequence[str]
+    ) -> list[tuple[str, str, str, int]]:
+        cond, params = slot_range(lo, hi, lambda: "?")
+        dims = ", ".join(f"'{d}'" for d in MIX_DIMS)
+        rows = self.conn.execute(
+            "SELECT event_id, dim, value, SUM(posts) FROM rollup_event_labels "
+            f"WHERE event_id IN ({', '.join('?' * len(ids))}) AND dim IN ({dims}){cond} "
+            "GROUP BY event_id, dim, value",
+            [*ids, *params],
+        )
+        return [(str(e), str(d), str(v), int(n)) for e, d, v, n in rows]
+
+    def event_bounds(
+        self, since: datetime | None, until: datetime | None, ids: Sequence[str]
+    ) -> dict[str, tuple[int | None, int | None]]:
+        cond, params = "", []
+        if since is not None:
+            cond += " AND published_at >= ?"
+            params.append(to_micros(since, "since"))
+        if until is not None:
+            cond += " AND published_at < ?"
+            params.append(to_micros(until, "until"))
+        out: dict[str, tuple[int | None, int | None]] = {}
+        for eid in ids:
+            first = self.conn.execute(
+                "SELECT MIN(published_at) FROM documents WHERE event_id = ? "
+                f"AND published_at IS NOT NULL{cond}",
+                [eid, *params],
+            ).fetchone()[0]
+            last = self.conn.execute(
+                f"SELECT MAX(published_at) FROM documents WHERE event_id = ?{cond}",
+                [eid, *params],
+            ).fetchone()[0]
+            out[eid] = (first, last)
+        return out
+
+    def event_data(self, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        rows = self.conn.execute(
+            f"SELECT id, data FROM events WHERE id IN ({', '.join('?' * len(ids))})", list(ids)
+        )
+        return {str(eid): orjson.loads(data) for eid, data in rows}
