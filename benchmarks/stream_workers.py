@@ -11,6 +11,8 @@ same run. Prints a markdown table.
     .venv/bin/python benchmarks/stream_workers.py --n 20000
     .venv/bin/python benchmarks/stream_workers.py --n 20000 --store postgresql \
         --pg postgresql://postgres@127.0.0.1:5432/test
+    .venv/bin/python benchmarks/stream_workers.py --n 10000 --analysis on --repeat 3 \
+        [--no-events]
 
 Posts come from benchmarks/pipeline.py's generator: real texts from ../shared/data (the
 demo generator when absent) with 10 % lightly edited copies, so the near-duplicate
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -180,6 +183,13 @@ def main() -> int:
         default=True,
         help="cluster events (with analysis); --no-events measures the per-post part",
     )
+    ap.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="run 1 and 2 workers back to back this many times; the table gives medians "
+        "(posts/s, turn wait, and the median of the per-pair 2-vs-1 ratios)",
+    )
     args = ap.parse_args()
     rows: list[str] = []
     with tempfile.TemporaryDirectory() as name:
@@ -196,28 +206,42 @@ def main() -> int:
                 _fresh_store(args.store, tmp, name, args.pg),
                 args.events,
             )
-            rate = {0: args.n / base["seconds"]}
+            embedded = args.n / base["seconds"]
             line = f"| {'on' if analysis else 'off'} | embedded ingest (reference) | "
-            rows.append(line + f"{rate[0]:,.0f} | | | | {base['dups']:,.0f} |")
+            rows.append(line + f"{embedded:,.0f} | | | | {base['dups']:,.0f} |")
+            runs: dict[int, list[dict[str, float]]] = {1: [], 2: []}
+            for attempt in range(args.repeat):  # 1 and 2 workers back to back, repeated
+                for workers in (1, 2):
+                    store = _fresh_store(
+                        args.store, tmp, f"w{workers}-{int(analysis)}-{attempt}", args.pg
+                    )
+                    got = run_workers(
+                        posts, tmp, args.redis, workers, analysis, args.batch, store, args.events
+                    )
+                    assert got["stored"] == args.n and got["diverged"] == 0, got
+                    got["rate"] = args.n / got["seconds"]
+                    runs[workers].append(got)
+                    print(
+                        f"run {attempt + 1}: {workers} worker(s) {got['rate']:,.0f} posts/s, "
+                        f"waited {got['waited']:.1f} s",
+                        file=sys.stderr,
+                    )
+            rate = {k: statistics.median(r["rate"] for r in v) for k, v in runs.items()}
+            ratios = [b["rate"] / a["rate"] for a, b in zip(runs[1], runs[2], strict=True)]
             for workers in (1, 2):
-                store = _fresh_store(args.store, tmp, f"w{workers}-{int(analysis)}", args.pg)
-                got = run_workers(
-                    posts, tmp, args.redis, workers, analysis, args.batch, store, args.events
-                )
-                assert got["stored"] == args.n and got["diverged"] == 0, got
-                rate[workers] = args.n / got["seconds"]
-                scale = f"{rate[workers] / rate[1]:.2f}x" if workers == 2 else "1.00x"
+                waited = statistics.median(r["waited"] for r in runs[workers])
+                scale = f"{statistics.median(ratios):.2f}x" if workers == 2 else "1.00x"
                 rows.append(
                     f"| {'on' if analysis else 'off'} | {workers} worker"
                     f"{'s' if workers > 1 else ''} | {rate[workers]:,.0f} | {scale} | "
-                    f"{rate[workers] / workers:,.0f} | {got['waited']:.1f} | "
-                    f"{got['dups']:,.0f} |"
+                    f"{rate[workers] / workers:,.0f} | {waited:.1f} | "
+                    f"{runs[workers][0]['dups']:,.0f} |"
                 )
             print(f"analysis {'on' if analysis else 'off'} done", file=sys.stderr)
     events = "on" if args.events else "off"
     print(
         f"{args.n:,} posts, batch {args.batch}, store {args.store}, events {events}, "
-        "Redis on localhost\n"
+        f"Redis on localhost, medians of {args.repeat} run(s)\n"
     )
     print(
         "| analysis | mode | posts/s | scaling vs 1 worker | per worker | "

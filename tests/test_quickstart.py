@@ -1,5 +1,6 @@
-"""The README's first quick-start command: the demo runs the pipeline, prints its summary
-and serves the dashboard on the demo store."""
+"""The README's first quick-start command: the demo runs the pipeline over the start of its
+story, prints its summary and login, serves the dashboard on the demo store and replays
+the rest of the story into it (here at a high speed: seconds, not the default minutes)."""
 
 from __future__ import annotations
 
@@ -34,6 +35,8 @@ def test_readme_demo_command(tmp_path: Path) -> None:
                 str(tmp_path / "demo"),
                 "--posts",
                 "300",
+                "--speed",
+                "36000",
                 "--port",
                 str(port),
             ],
@@ -64,8 +67,22 @@ def test_readme_demo_command(tmp_path: Path) -> None:
             overview = http.post("/login", data=form, follow_redirects=True)
         assert overview.status_code == 200 and "演示管理员" in overview.text
         assert "演示场景" in output
-        assert "read 300, stored 300, duplicates 0, rejected 0" in output
+        head = re.search(r"read (\d+), stored (\d+), duplicates 0, rejected 0", output)
+        assert head and head[1] == head[2] and 0 < int(head[1]) < 300, output[-3000:]
         assert (tmp_path / "demo" / "yuqing.db").exists()
+        token = re.search(r"接口令牌: (\S+)", output)
+        assert token, f"the demo printed no API token:\n{output[-3000:]}"
+        deadline = time.monotonic() + 300
+        while "演示场景播放完毕" not in log.read_text() and proc.poll() is None:
+            assert time.monotonic() < deadline, f"the replay never ended:\n{log.read_text()}"
+            time.sleep(0.2)
+        assert proc.poll() is None, "the demo must keep serving after its story ends"
+        stats = httpx.get(
+            f"http://127.0.0.1:{port}/api/v1/stats",
+            headers={"Authorization": f"Bearer {token[1]}"},
+            timeout=10,
+        )
+        assert stats.status_code == 200 and stats.json()["documents"] == 300
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=30)

@@ -5,17 +5,15 @@ from __future__ import annotations
 
 import secrets
 import sys
-from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import orjson
 import typer
 from rich.table import Table
 
-from yuqing.cli import _open_store, _sources, _time_option, app, drill_app, state
-from yuqing.console import RejectReporter, out_console
-from yuqing.sources.record import ColumnMapping
+from yuqing.cli import _time_option, app, drill_app, state
+from yuqing.console import out_console
 
 
 # ---------------------------------------------------------------- run
@@ -40,74 +38,76 @@ def demo(
     folder: Annotated[
         Path, typer.Option("--dir", help="Where the demo writes its files and store.")
     ] = Path("demo"),
-    posts: Annotated[int, typer.Option("--posts", help="How many posts to generate.")] = 600,
+    scenario: Annotated[
+        str, typer.Option(help="The drill scenario to play: a built-in name or a YAML file.")
+    ] = "school-food-safety",
+    posts: Annotated[
+        int,
+        typer.Option(
+            "--posts", help="Keep an even sample of this many posts (default 0: all of them)."
+        ),
+    ] = 0,
     seed: Annotated[int, typer.Option(help="Random seed of the scenario.")] = 7,
+    speed: Annotated[
+        float,
+        typer.Option(
+            help="Live replay: scenario seconds per wall second (240: the 60 hours after "
+            "the start in 15 minutes; 0: as fast as possible)."
+        ),
+    ] = 240.0,
+    head_hours: Annotated[
+        float,
+        typer.Option("--head-hours", help="Scenario hours ingested at once before serving."),
+    ] = 12.0,
+    loop: Annotated[
+        bool, typer.Option("--loop", help="Start the story over when it ends (live replay).")
+    ] = False,
     serve_ui: Annotated[
-        bool, typer.Option("--serve/--no-serve", help="Serve the dashboard afterwards.")
+        bool,
+        typer.Option(
+            "--serve/--no-serve",
+            help="Serve the dashboard while the rest plays live (--no-serve: ingest it all, "
+            "print the summary and exit).",
+        ),
     ] = True,
     host: Annotated[
         str | None, typer.Option(help="Dashboard address (default [web] host).")
     ] = None,
     port: Annotated[int | None, typer.Option(help="Dashboard port (default [web] port).")] = None,
 ) -> None:
-    """Generate a demo incident, run the whole pipeline into an SQLite store, print a
-    summary, then serve the dashboard on it (Ctrl+C stops)."""
-    from yuqing.demo.monitor import DemoMonitor
-    from yuqing.demo.scenario import Scenario, generate, iter_jsonl
-    from yuqing.demo.summary import DemoSummary
-    from yuqing.models import Document
-    from yuqing.runtime.factory import build_pipeline
-    from yuqing.runtime.ingest import Ingestor
-    from yuqing.users import create_user, new_password
+    """Play a drill scenario (a school canteen incident) through the whole pipeline into an
+    SQLite store: its first hours at once (summary and demo login printed), then the rest
+    live while the dashboard is served (Ctrl+C stops)."""
+    from datetime import timedelta
 
+    from yuqing.demo.command import reset_store, run_demo
+    from yuqing.demo.story import load_story
+    from yuqing.errors import UsageError
+
+    if speed < 0:
+        raise UsageError(f"--speed must be 0 (as fast as possible) or positive, got {speed:g}")
+    story = load_story(scenario, seed=seed, posts=posts, head=timedelta(hours=head_hours))
     folder.mkdir(parents=True, exist_ok=True)
-    data = folder / "posts.jsonl"
-    with data.open("wb") as fh:
-        fh.writelines(iter_jsonl(generate(posts, seed=seed)))
     db = folder / "yuqing.db"
-    for path in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
-        path.unlink(missing_ok=True)
+    reset_store(db)
     token = secrets.token_urlsafe(12)  # lets the demo's pages acknowledge alerts
-    settings = state.settings(store=f"sqlite:///{db}", web={"api_tokens": [token]})
-    summary = DemoSummary()
-    opened = _sources([str(data)], settings, "jsonl", ColumnMapping(), None)
-    store = _open_store(settings)
-    monitor = DemoMonitor(store, settings.public_url, Scenario().start)
-
-    def on_batch(docs: Sequence[Document]) -> None:
-        summary.add(docs)
-        monitor.process(docs)
-
-    try:
-        with RejectReporter(None, several_sources=False) as reporter:
-            ingestor = Ingestor(
-                store,
-                build_pipeline(settings, events=True),
-                batch_size=200,  # alerts follow the scenario in small steps
-                on_reject=reporter,
-                on_batch=on_batch,
-            )
-            report = ingestor.run(opened)
-        hits = store.search("过期食材", limit=3)
-        demo_password = new_password()  # the demo's admin, to sign in to the dashboard
-        create_user(store, "admin", role="admin", password=demo_password, display_name="演示管理员")
-    finally:
-        monitor.close()
-        store.close()
-    summary.events = report.events
-    summary.alerts = monitor.raised
-    summary.print(out_console)
-    out_console.print(f"搜索“过期食材”: {store_hits(hits)}")
-    out_console.print(f"数据: {data}   存储: sqlite:///{db}")
-    out_console.print(f"试试: yuqing --store sqlite:///{db} search 食堂")
-    print(report.summary(), flush=True)
-    out_console.print(f"看板登录: 用户名 admin  密码 {demo_password}")
-    if serve_ui:
-        from yuqing.web import serve as serve_web
-
-        where = f"http://{host or settings.web.host}:{port or settings.web.port}/"
-        out_console.print(f"舆情看板: {where}  接口令牌: {token}  (Ctrl+C 退出)")
-        serve_web(settings, host, port)
+    # Plans are not polled on the demo's accelerated clock: it would shorten every polite
+    # interval between requests to a real site by the replay's speed.
+    settings = state.settings(
+        store=f"sqlite:///{db}", web={"api_tokens": [token]}, plans={"poll_in_serve": False}
+    )
+    run_demo(
+        settings,
+        story,
+        folder,
+        console=out_console,
+        token=token,
+        serve=serve_ui,
+        speed=speed,
+        loop=loop,
+        host=host,
+        port=port,
+    )
 
 
 @app.command()
@@ -121,10 +121,6 @@ def serve(
     from yuqing.web import serve as serve_web
 
     serve_web(state.settings(), host, port)
-
-
-def store_hits(hits: list[Any]) -> str:
-    return " | ".join(h.snippet for h in hits) or "无结果"
 
 
 @app.command()
@@ -353,8 +349,12 @@ def drill_score(
 ) -> None:
     """Score the trainee from the drill's store (--store): acknowledging, opening a case,
     the first statement against its deadline, its quality, the briefing."""
+    from yuqing.cases.overdue_alerts import deadline_policy
     from yuqing.drill.scoring import score_command
 
-    code = score_command(state.settings().store, report, html, json_out, briefing=briefing)
+    settings = state.settings()  # [cases] first_statement sets the statement deadline
+    code = score_command(
+        settings.store, report, html, json_out, briefing=briefing, policy=deadline_policy(settings)
+    )
     if code:
         raise typer.Exit(code)

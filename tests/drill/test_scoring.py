@@ -140,3 +140,39 @@ def test_score_command_writes_json_and_html(store: Store, tmp_path: Path) -> Non
     broken.write_text("{", encoding="utf-8")
     with pytest.raises(UsageError, match="not JSON"):
         score_command(url, broken, None, None, out=out)
+
+
+def test_score_uses_the_cases_first_statement_settings(store: Store, tmp_path: Path) -> None:
+    """``yuqing drill score`` reads ``[cases] first_statement``: the diligent trainee's
+    statement, 2 hours after opening a level III case, is on time by default (4 hours) and
+    late when the settings allow 1 hour."""
+    from typer.testing import CliRunner
+
+    from yuqing.cli import app
+
+    diligent(store)
+    store.close()
+    url = f"sqlite:///{tmp_path / 'drill.db'}"
+    report_json = tmp_path / "report.json"
+    report_json.write_text(json.dumps(report().as_dict(), ensure_ascii=False), encoding="utf-8")
+    config = tmp_path / "yuqing.toml"
+    config.write_text('[cases.first_statement]\nIII = "1h"\n', encoding="utf-8")
+    scored = {}
+    for name, args in (("default", []), ("strict", ["--config", str(config)])):
+        out_json = tmp_path / f"{name}.json"
+        command = [
+            *args,
+            "--store",
+            url,
+            "drill",
+            "score",
+            str(report_json),
+            "--json",
+            str(out_json),
+        ]
+        result = CliRunner().invoke(app, command)
+        assert result.exit_code == 0, (result.output, result.exception)
+        data = json.loads(out_json.read_text(encoding="utf-8"))
+        scored[name] = {c["key"]: c for c in data["components"]}
+    assert scored["default"]["timeliness"]["status"] == "按时"
+    assert scored["strict"]["timeliness"]["status"] == "超时"

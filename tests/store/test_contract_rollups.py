@@ -229,3 +229,32 @@ def test_postgres_migration_11_counts_the_posts_already_stored(postgres_url: str
         check(store)
     finally:
         store.close()
+
+
+def test_sqlite_counts_at_insert_equal_the_sql_recount(tmp_path: Any) -> None:
+    """add_documents counts plain labels in Python and odd ones (numbers, booleans, objects,
+    a region that is not a list) in SQL; both must give what the migration's SQL gives."""
+    from yuqing.store import sqlite_rollups
+
+    posts = make_posts(60, seed=4)
+    odd: list[dict[str, Any]] = [{"sentiment": 1}, {"emotion": True}, {"risk": "x"}, {"regions": {"name": "宁波市"}}]
+    odd += [{"regions": ["宁波市"]}, {"regions": [{"name": 5}]}, {"event_id": 7}]
+    for doc, change in zip(posts, odd, strict=False):
+        doc.analysis = {**doc.analysis, **change}
+    store = open_store(f"sqlite:///{tmp_path / 'odd.db'}")
+    try:
+        store.add_documents(posts)
+        conn = store._conn  # type: ignore[attr-defined]
+        tables = ("rollups", "rollup_events", "rollup_event_labels")
+
+        def snapshot() -> list[list[tuple[Any, ...]]]:
+            return [sorted(conn.execute(f"SELECT * FROM {t} WHERE posts <> 0")) for t in tables]
+
+        counted = snapshot()
+        for table in tables:
+            conn.execute(f"DELETE FROM {table}")
+        for statement in sqlite_rollups.upkeep_statements(sqlite_rollups._DOCUMENTS, 1):
+            conn.execute(statement)
+        assert snapshot() == counted
+    finally:
+        store.close()

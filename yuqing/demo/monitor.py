@@ -1,6 +1,11 @@
 """Monitoring rules for the demo, so its 预警 inbox shows real alerts raised while the
-scenario is ingested. Alerts are stamped on the posts' time (the clock follows the newest
-post), as in a drill, and saved in the demo store; nothing is sent anywhere."""
+scenario is ingested. Alerts are stamped on scenario time and saved in the demo store;
+nothing is sent anywhere.
+
+Scenario time is the ``clock`` given (``yuqing demo`` passes its
+:class:`~yuqing.demo.live.DemoClock`, which the drill replay moves or runs); without
+one, a :class:`~yuqing.clock.ManualClock` follows the newest post of each batch (the
+test fixtures that ingest a file at once use that)."""
 
 from __future__ import annotations
 
@@ -11,7 +16,7 @@ from yuqing.alerts.alert import Alert
 from yuqing.alerts.delivery import Dispatcher
 from yuqing.alerts.engine import AlertEngine
 from yuqing.alerts.rules_config import load_rules
-from yuqing.clock import ManualClock
+from yuqing.clock import Clock, ManualClock
 from yuqing.models import Document
 from yuqing.store.base import Store
 
@@ -47,22 +52,34 @@ DEMO_RULES: list[dict[str, object]] = [
 
 
 class DemoMonitor:
-    """An AlertEngine over the demo rules whose clock follows the ingested posts."""
+    """An AlertEngine over the demo rules on scenario time (see the module docstring).
 
-    def __init__(self, store: Store, public_url: str, start: datetime) -> None:
-        self.clock = ManualClock(start)
+    Alerts go to ``store``; a thread that takes over the ingestion sets ``store`` to its
+    own connection (an SQLite store is used from one thread)."""
+
+    def __init__(
+        self, store: Store, public_url: str, start: datetime, *, clock: Clock | None = None
+    ) -> None:
+        self.store = store
+        self._follow: ManualClock | None = None  # set: the clock follows the posts
+        if clock is None:
+            clock = self._follow = ManualClock(start)
+        self.clock = clock
         self.dispatcher = Dispatcher([], clock=self.clock)
         self.engine = AlertEngine(
-            load_rules(DEMO_RULES), self.dispatcher, self.clock, public_url, sink=store.add_alerts
+            load_rules(DEMO_RULES), self.dispatcher, self.clock, public_url, sink=self._save
         )
         self.raised = 0
 
+    def _save(self, alerts: Sequence[Alert]) -> None:
+        self.store.add_alerts(alerts)
+
     def process(self, docs: Sequence[Document]) -> list[Alert]:
         times = [d.published_at for d in docs if d.published_at is not None]
-        if times:
+        if times and self._follow is not None:
             newest = max(times)
-            if newest > self.clock.now():
-                self.clock.set(newest)
+            if newest > self._follow.now():
+                self._follow.set(newest)
         alerts = self.engine.process(docs)
         self.raised += len(alerts)
         return alerts

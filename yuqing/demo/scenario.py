@@ -1,6 +1,12 @@
 """Generate a small, realistic incident scenario: a school canteen food-safety story in
 宁波市鄞州区 unfolding over three days among ordinary background chatter.
 
+``yuqing demo`` no longer uses this generator (it plays the drill scenario
+``school-food-safety`` through :mod:`yuqing.drill.generator`, see :mod:`yuqing.demo.story`).
+It stays as the compact, fixed fixture that the test suite (tests/web, tests/exports,
+tests/streams, tests/runtime), the benchmarks and scripts/release_fixture_build.py build
+their stores from: their figures and expectations are tied to its posts.
+
 The posts exercise the whole pipeline: Traditional and Simplified twins, lightly edited
 copies, Weibo repost chains (``//@user: ...``), emoji codes, links, hashtags, a rumour,
 a call to gather, an official statement, several sources. Deterministic for a seed.

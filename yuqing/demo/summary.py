@@ -17,6 +17,7 @@ BLOCKS = " ▁▂▃▄▅▆▇█"
 
 @dataclass
 class DemoSummary:
+    title: str = "鄞州实验中学食堂事件"
     posts: int = 0
     sentiment: Counter[str] = field(default_factory=Counter)
     emotion: Counter[str] = field(default_factory=Counter)
@@ -60,7 +61,7 @@ class DemoSummary:
         return "".join(BLOCKS[round(v / top * (len(BLOCKS) - 1))] for v in values)
 
     def print(self, console: Console) -> None:
-        table = Table(title="演示场景：鄞州实验中学食堂事件", show_header=False, title_style="bold")
+        table = Table(title=f"演示场景：{self.title}", show_header=False, title_style="bold")
         table.add_row("帖文", str(self.posts))
         table.add_row("近似重复 / 转发链", f"{self.duplicates} / {self.reposts}")
         if self.events:

@@ -449,10 +449,14 @@ def score_command(
     out_json: Path | None,
     *,
     briefing: Path | None = None,
+    policy: DeadlinePolicy | None = None,
     out: TextIO | None = None,
 ) -> int:
     """``yuqing drill score``: score the drill in ``store_url`` described by the report
-    at ``report_json``; write the HTML and/or JSON report; print the total. Returns 0."""
+    at ``report_json``; write the HTML and/or JSON report; print the total. Returns 0.
+    ``policy``: the first-statement deadlines (the CLI passes the ``[cases]
+    first_statement`` settings through :func:`yuqing.cases.overdue_alerts.deadline_policy`;
+    default :class:`DeadlinePolicy`)."""
     stream = out or sys.stdout
     try:
         data = json.loads(report_json.read_text(encoding="utf-8"))
@@ -470,7 +474,7 @@ def score_command(
         raise UsageError(f"drill report {report_json}: expected a JSON object")
     store = open_store(store_url)
     try:
-        score = score_drill(store, data, briefing=briefing)
+        score = score_drill(store, data, briefing=briefing, policy=policy)
     finally:
         store.close()
     if out_json is not None:

@@ -27,13 +27,23 @@ no post for ``close_after_hours`` is closed; so is the least recently active one
 more than ``max_open_events`` are open. Closed events leave every index and wait in
 :meth:`EventClusterer.drain_closed` for the caller to archive them, so memory stays
 bounded however long the stream. See docs/events.md.
+
+Two additions serve stream workers (docs/server.md), with results identical to
+:meth:`EventClusterer.process`:
+
+- :meth:`EventClusterer.features_of` computes a post's hashtags and unit vector, which
+  depend on the post alone, so a worker computes them before its ordered turn and passes
+  them to :meth:`~EventClusterer.process` / :meth:`~EventClusterer.assign`;
+- :meth:`EventClusterer.apply` replays a stored assignment (another worker's post and
+  the event id it stored) without the similarity search, the costly step: the state
+  ends as if the post had been assigned here.
 """
 
 from __future__ import annotations
 
 import math
 from collections import Counter, OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -50,7 +60,10 @@ from yuqing.events.event import Event, event_id_for
 from yuqing.models import Document
 from yuqing.pipeline.keywords import IdfTable
 
-__all__ = ["DEFAULT_IGNORED_HASHTAGS", "EventClusterer"]
+__all__ = ["DEFAULT_IGNORED_HASHTAGS", "EventClusterer", "Features"]
+
+Features = tuple[list[str], dict[str, float]]
+"""A post's event-signal hashtags and its unit vector (before the stream reweighting)."""
 
 DEFAULT_IGNORED_HASHTAGS: frozenset[str] = frozenset(
     {"阳光信用", "每日一善", "微博辟谣", "超话", "微博抽奖平台", "抽奖"}
@@ -188,29 +201,66 @@ class EventClusterer:
 
     # -- public API -----------------------------------------------------------------
 
-    def process(self, batch: Sequence[Document]) -> list[Document]:
-        """Assign each document of ``batch``, in order; fills ``analysis["event_id"]``."""
+    def process(
+        self,
+        batch: Sequence[Document],
+        features: Mapping[tuple[str, str], Features] | None = None,
+    ) -> list[Document]:
+        """Assign each document of ``batch``, in order; fills ``analysis["event_id"]``.
+        ``features``: those of :meth:`features_of` computed beforehand, by document key
+        (missing ones are computed here)."""
         docs = list(batch)
+        known = features or {}
         for doc in docs:
-            doc.analysis["event_id"] = self.assign(doc)
+            doc.analysis["event_id"] = self.assign(doc, known.get(doc.key))
         return docs
 
-    def assign(self, doc: Document) -> str | None:
-        """Assign one document and return its event id (None: nothing to cluster on)."""
-        ts = self._timestamp(doc)
-        if ts > self._now:
-            self._now = ts
-            self._expire()
+    def features_of(self, doc: Document) -> Features:
+        """The post's hashtags and unit vector: they depend on the post alone (not on the
+        posts before it), so they may be computed ahead, in any order, in parallel."""
         tags = self.features.hashtags(doc)
-        vec = self.features.vector(doc, tags)
-        if self.stream_df is not None:
-            vec = self.stream_df.reweight(vec)
+        return tags, self.features.vector(doc, tags)
+
+    def assign(self, doc: Document, features: Features | None = None) -> str | None:
+        """Assign one document and return its event id (None: nothing to cluster on).
+        ``features``: :meth:`features_of` of ``doc`` if already computed."""
+        ts, tags, vec = self._advance(doc, features)
         state = self._linked(doc, tags) or self._by_hashtag(tags, vec)
         weight = 1.0
         if state is None and vec:
             state = self._by_similarity(vec, tags)
             if state is not None:
                 weight = self.soft_weight
+        if state is None:
+            if not vec:
+                return None
+            state = self._start(doc, ts)
+        self._add(state, doc, ts, tags, vec, weight)
+        return state.event.id
+
+    def apply(
+        self, doc: Document, event_id: str | None, features: Features | None = None
+    ) -> str | None:
+        """Replay ``doc``'s stored assignment to ``event_id`` (what :meth:`assign` returned
+        for it in another replica with the same state); returns the event id it applied.
+
+        The state ends exactly as :meth:`assign` would leave it, without the similarity
+        search: links and hashtags are still resolved (cheap); a post that joined an open
+        event by similarity joins ``event_id`` directly; a post that started an event
+        starts it again. Only when ``event_id`` is neither open nor the post's own new
+        event (the replicas diverged) does it search, as :meth:`assign` does, so the
+        returned id differs from ``event_id`` exactly when the replicas disagree."""
+        ts, tags, vec = self._advance(doc, features)
+        state = self._linked(doc, tags) or self._by_hashtag(tags, vec)
+        weight = 1.0
+        if state is None and vec:
+            hinted = self._open.get(event_id) if event_id is not None else None
+            if hinted is not None:
+                state, weight = hinted, self.soft_weight
+            elif event_id is None or event_id != event_id_for(doc.source, doc.id):
+                state = self._by_similarity(vec, tags)  # diverged: search as assign does
+                if state is not None:
+                    weight = self.soft_weight
         if state is None:
             if not vec:
                 return None
@@ -239,6 +289,20 @@ class EventClusterer:
     def open_count(self) -> int:
         return len(self._open)
 
+    def _advance(
+        self, doc: Document, features: Features | None
+    ) -> tuple[float, list[str], dict[str, float]]:
+        """The ordered first steps of an assignment: move the clock (closing expired
+        events), then the post's features, reweighted by the stream's frequencies."""
+        ts = self._timestamp(doc)
+        if ts > self._now:
+            self._now = ts
+            self._expire()
+        tags, vec = features if features is not None else self.features_of(doc)
+        if self.stream_df is not None:
+            vec = self.stream_df.reweight(vec)
+        return ts, tags, vec
+
     # -- choosing an event ----------------------------------------------------------
 
     def _linked(self, doc: Document, tags: list[str]) -> _State | None:
@@ -260,6 +324,8 @@ class EventClusterer:
 
     def _by_hashtag(self, tags: list[str], vec: dict[str, float]) -> _State | None:
         """The open event holding most of the post's hashtags (ties: closest, oldest)."""
+        if not tags:
+            return None
         votes: Counter[str] = Counter()
         for tag in tags:
             event_id = self._tags.get(tag)
@@ -302,6 +368,8 @@ class EventClusterer:
         for event_id, score in scores.items():
             state = self._open[event_id]
             sim = score / state.length if state.length else 0.0
+            if sim < base:
+                continue  # decay (at most 1) and its need (at least base) keep it below 0
             if self.decay_hours:
                 sim *= math.exp((state.last_ts - self._now) / self.decay)
             # margin over the event's own threshold: a small or tagless event asks more

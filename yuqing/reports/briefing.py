@@ -28,6 +28,7 @@ from yuqing.events.trends import day_of, day_start, hour_start, hour_starts
 from yuqing.models import Document
 from yuqing.reports import charts
 from yuqing.reports.casework import fill_alerts_and_cases
+from yuqing.reports.judgement import fill_special_judgement, fill_top_questions
 from yuqing.reports.model import (
     KINDS,
     NO_DATA,
@@ -442,6 +443,7 @@ def _fill_periodic(store: Store, b: Briefing, links: _Links, zone: ZoneInfo, now
     candidates = [d for d in candidates if _in_window(d, *window)]
     candidates += store.latest_documents(since=b.since, until=b.until, limit=500)
     b.risks = _risk_posts(candidates, links, RISK_POSTS)
+    fill_top_questions(store, b, lambda d: cite(d, links), zone)
     chart = _volume_chart(store, zone, window, None)
     b.charts = [chart] if chart else []
     newest = store.latest_documents(since=b.since, until=b.until, limit=1)
@@ -490,6 +492,7 @@ def _fill_special(
         if _in_window(d, *window)
     ]
     b.risks = _risk_posts(risky, links, RISK_POSTS)
+    fill_special_judgement(store, b, lambda d: cite(d, links), zone)
     labels, values = _series(store, zone, b.since, b.until, event_id, "total")
     b.timeline = list(zip(labels, values.get("", []), strict=False))
     if labels:

@@ -58,6 +58,32 @@ class Figure:
     evidence: tuple[Citation, ...] = ()
 
 
+@dataclass(frozen=True, slots=True)
+class ConcernItem:
+    """A question or demand of the public (疑问与诉求, :mod:`yuqing.judgement.demands`), cited
+    to its sample posts."""
+
+    kind_label: str  # 疑问, 要求公开 ...
+    label: str
+    posts: int
+    mentions: int
+    citations: tuple[Citation, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class AdviceItem:
+    """A response strategy (应对策略, :mod:`yuqing.judgement.strategy`), cited to the posts
+    whose questions and demands it answers (else the event's key posts)."""
+
+    priority: int
+    name: str
+    summary: str
+    reason: str
+    dos: tuple[str, ...]
+    donts: tuple[str, ...]
+    citations: tuple[Citation, ...] = ()
+
+
 @dataclass(slots=True)
 class EventSummary:
     """One event in the period: counts, heat, lifecycle and quoted posts."""
@@ -75,6 +101,7 @@ class EventSummary:
     first_seen: datetime | None
     last_seen: datetime | None
     quotes: list[Citation] = field(default_factory=list)
+    questions: list[ConcernItem] = field(default_factory=list)  # daily/weekly: the top ones
 
     @property
     def negative_share(self) -> float:
@@ -165,6 +192,10 @@ class Briefing:
     cases: list[CaseItem] = field(default_factory=list)
     alerts_note: str = NO_ALERTS
     cases_note: str = NO_CASES
+    questions: list[ConcernItem] = field(default_factory=list)  # special: the digest
+    demands: list[ConcernItem] = field(default_factory=list)
+    advice: list[AdviceItem] = field(default_factory=list)
+    judgement_note: str = ""  # why the digest is empty or thin
 
     @property
     def acknowledged_share(self) -> float:
@@ -182,6 +213,9 @@ class Briefing:
         groups += [[self.first_post] if self.first_post else [], self.key_posts]
         groups += [[r.citation for r in self.risks]]
         groups += [[a.citation for a in self.alerts], [c.citation for c in self.cases]]
+        concerns: list[ConcernItem | AdviceItem] = [*self.questions, *self.demands, *self.advice]
+        concerns += [q for e in self.events for q in e.questions]
+        groups += [list(item.citations) for item in concerns]
         for group in groups:
             for c in group:
                 found.setdefault((c.kind + ":" + c.source, c.id, c.quote), c)

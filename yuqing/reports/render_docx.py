@@ -156,6 +156,10 @@ class _Writer:
             )
             for c in e.quotes:
                 self.cite(c)
+            for q in e.questions:
+                self.doc.add_paragraph(f"主要疑问：{q.label}（{q.posts} 条帖文）")
+                for c in q.citations[:1]:
+                    self.cite(c)
         if not self.b.events:
             self.note(f"{NO_DATA}：本期没有事件。")
 
@@ -205,6 +209,33 @@ class _Writer:
             self.cite(c)
         if not b.key_posts:
             self.note(NO_DATA)
+        self.judgement()
+
+    def judgement(self) -> None:
+        """群众关切 and 应对策略建议 of a special report, each item with its cited posts."""
+        b, doc = self.b, self.doc
+        doc.add_heading("群众关切（疑问与诉求）", level=2)
+        if b.judgement_note:
+            self.note(b.judgement_note)
+        for item in [*b.questions, *b.demands]:
+            p = doc.add_paragraph()
+            p.add_run(f"[{item.kind_label}] {item.label}").bold = True
+            p.add_run(f"（{item.posts} 条帖文 · {item.mentions} 次提及）")
+            for c in item.citations:
+                self.cite(c)
+        if not (b.questions or b.demands or b.judgement_note):
+            self.note("未发现集中的疑问或诉求")
+        doc.add_heading("应对策略建议", level=2)
+        for a in b.advice:
+            p = doc.add_paragraph()
+            p.add_run(f"{a.priority}. {a.name}").bold = True
+            p.add_run(f"：{a.summary}\n依据：{a.reason}")
+            doc.add_paragraph(f"宜：{'；'.join(a.dos)}\n忌：{'；'.join(a.donts)}")
+            for c in a.citations:
+                self.cite(c)
+        if not b.advice:
+            self.note("事件尚平稳，暂无需要的应对策略")
+        self.note("建议依据可编辑的规则表，是经验性的参考，不是经验证的模型。")
 
     def risks(self) -> None:
         self.doc.add_heading("四、风险提示", level=1)

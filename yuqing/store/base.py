@@ -223,7 +223,6 @@ class SourcePollState:
     last_posts: int = 0
 
 
-
 # -- privacy (yuqing.privacy): the audit log, retention and deletion of personal data ----------
 AuditAction = Literal[
     "login",

@@ -143,7 +143,7 @@ class SQLiteStore(
             for mask, rows in groups.items():
                 stored += conn.executemany(_insert_sql(mask), rows).rowcount
             if stored and last is not None:
-                sqlite_rollups.add_stored(conn, last)  # the counts of migration 11
+                sqlite_rollups.add_stored(conn, last, first)  # the counts of migration 11
             if dups:
                 conn.executemany(
                     "UPDATE documents SET duplicates = duplicates + ? WHERE source = ? AND id = ?",

@@ -20,12 +20,14 @@ published_at)`` index (the newest posts of one source) and the indexes that make
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 import orjson
 
+from yuqing.models import Document
 from yuqing.store import sqlite_queries as queries
 from yuqing.store.base import EventRollup, TrendCount
 from yuqing.store.rollups import EVENT_LABEL_DIMS, MIX_DIMS, SLOT_US, slot_range
@@ -63,7 +65,9 @@ def _labels(rows: str) -> str:
         f"WHERE d.published_at IS NOT NULL AND {value} IS NOT NULL"
         for dim, value in _LABELS
     ]
-    name = "json_extract(r.value, '$.name')"
+    # json_extract of a region that is not an object would raise "malformed JSON" and fail
+    # the write: it has no name (PostgreSQL's ->> gives NULL too)
+    name = "CASE WHEN r.type = 'object' THEN json_extract(r.value, '$.name') END"
     branches.append(
         f"{head}, 'region', {name} FROM {rows} d, json_each(d.analysis, '$.regions') r "
         f"WHERE d.published_at IS NOT NULL AND {name} IS NOT NULL"
@@ -118,8 +122,11 @@ def _trigger(name: str, event: str, when: str, body: tuple[str, ...]) -> str:
 
 
 _DOCUMENTS = "(SELECT " + ", ".join(_ROW_COLUMNS) + " FROM documents)"
-_STORED_AFTER = "(SELECT " + ", ".join(_ROW_COLUMNS) + " FROM documents WHERE pk > :after)"
-_ADD_STORED = upkeep_statements(_STORED_AFTER, 1)
+_LISTED = (
+    "(SELECT " + ", ".join(_ROW_COLUMNS) + " FROM documents "
+    "WHERE pk IN (SELECT value FROM json_each(:pks)))"
+)
+_ADD_LISTED = upkeep_statements(_LISTED, 1)
 
 MIGRATION_NAME = "rollups: posts per quarter-hour, label and event"
 MIGRATION_STATEMENTS: tuple[str, ...] = (
@@ -151,7 +158,8 @@ MIGRATION_STATEMENTS: tuple[str, ...] = (
     *upkeep_statements(_DOCUMENTS, 1),
     _trigger(
         "documents_rollups_update",
-        "UPDATE",
+        # not on the `indexed` and `duplicates` updates of indexing and ingest
+        f"UPDATE OF {', '.join(_ROW_COLUMNS)}",
         f" WHEN {_changed()}",
         (*upkeep_statements(_row_of("old"), -1), *upkeep_statements(_row_of("new"), 1)),
     ),
@@ -166,20 +174,112 @@ MIGRATION_STATEMENTS: tuple[str, ...] = (
 def last_pk(conn: sqlite3.Connection) -> int | None:
     """The largest stored ``pk`` (0 when none): rows stored after this are new. None when
     the schema has no rollups yet (a store before migration 11: nothing to keep up)."""
-    if (
-        conn.execute(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'rollups'"
-        ).fetchone()
-        is None
-    ):
+    exists = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'rollups'"
+    ).fetchone()
+    if exists is None:
         return None
     return int(conn.execute("SELECT COALESCE(MAX(pk), 0) FROM documents").fetchone()[0])
 
 
-def add_stored(conn: sqlite3.Connection, after: int) -> None:
-    """Count the posts stored with ``pk`` above ``after`` (in the caller's transaction)."""
-    for statement in _ADD_STORED:
-        conn.execute(statement, {"after": after})
+def add_stored(
+    conn: sqlite3.Connection, after: int, docs: Mapping[tuple[str, str], Document]
+) -> None:
+    """Count the posts stored with ``pk`` above ``after`` (in the caller's transaction).
+
+    The labels are read from the batch's documents in Python (parsing each stored analysis
+    again in SQL, once per label, halved the write rate); a post with a label that is not
+    a plain string (SQLite would render a number or an object its own way) is counted by
+    the same SQL as the triggers, so both sides always agree."""
+    posts: Counter[tuple[str, int, str]] = Counter()
+    labels: Counter[tuple[str, str, int, str]] = Counter()
+    events: dict[tuple[int, str], list[int]] = {}
+    odd: list[int] = []
+    for pk, source, id_, micros in conn.execute(
+        "SELECT pk, source, id, published_at FROM documents WHERE pk > ?", (after,)
+    ):
+        if micros is None:
+            continue  # no time: not counted
+        doc = docs.get((source, id_))
+        found = None if doc is None else _labels_of(doc, micros)
+        if found is None:
+            odd.append(pk)
+            continue
+        slot, event, pairs = found
+        for dim, value in pairs:
+            posts[(dim, slot, value)] += 1
+            if event is not None and dim in EVENT_LABEL_DIMS:
+                labels[(event, dim, slot, value)] += 1
+        if event is not None and doc is not None:
+            sums = events.setdefault((slot, event), [0, 0, 0, 0])
+            for i, n in enumerate((1, doc.reposts, doc.comments, doc.likes)):
+                sums[i] += n
+    conn.executemany(
+        "INSERT INTO rollups (dim, slot, value, posts) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT (dim, slot, value) DO UPDATE SET posts = posts + excluded.posts",
+        [(*key, n) for key, n in posts.items()],
+    )
+    conn.executemany(
+        "INSERT INTO rollup_event_labels (event_id, dim, slot, value, posts) "
+        "VALUES (?, ?, ?, ?, ?) ON CONFLICT (event_id, dim, slot, value) DO UPDATE SET "
+        "posts = posts + excluded.posts",
+        [(*key, n) for key, n in labels.items()],
+    )
+    conn.executemany(
+        "INSERT INTO rollup_events (slot, event_id, posts, reposts, comments, likes) "
+        "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (slot, event_id) DO UPDATE SET "
+        "posts = posts + excluded.posts, reposts = reposts + excluded.reposts, "
+        "comments = comments + excluded.comments, likes = likes + excluded.likes",
+        [(*key, *sums) for key, sums in events.items()],
+    )
+    for start in range(0, len(odd), 500):
+        chunk = orjson.dumps(odd[start : start + 500]).decode()
+        for statement in _ADD_LISTED:
+            conn.execute(statement, {"pks": chunk})
+
+
+Labels = tuple[int, str | None, list[tuple[str, str]]]
+
+
+def _labels_of(doc: Document, micros: int) -> Labels | None:
+    """(slot, event id, [(dim, value)]) of a post published at ``micros`` as the SQL of
+    :func:`_labels` counts it; None when a label is not a plain string (or the time is
+    before 1970), for the SQL to count."""
+    a = doc.analysis or {}
+    risk = a.get("risk")
+    if micros < 0 or not isinstance(risk, dict | None):
+        return None
+    sentiment, emotion = a.get("sentiment"), a.get("emotion")
+    kind = None if risk is None else risk.get("type")
+    event = a.get("event_id")
+    regions = a.get("regions")
+    for v in (sentiment, emotion, kind, event, doc.region):
+        if v is not None and type(v) is not str:
+            return None
+    if not isinstance(regions, list | None):
+        return None
+    pairs = [("total", ""), ("source", doc.source)]
+    if sentiment is not None:
+        pairs.append(("sentiment", sentiment))
+    if emotion is not None:
+        pairs.append(("emotion", emotion))
+    if kind is not None:
+        pairs.append(("risk", kind))
+    if doc.duplicate_of is not None:
+        pairs.append(("duplicate", ""))
+    if doc.repost_of is not None:
+        pairs.append(("repost", ""))
+    for region in regions or ():
+        if type(region) is not dict:
+            return None
+        name = region.get("name")
+        if name is not None:
+            if type(name) is not str:
+                return None
+            pairs.append(("region", name))
+    if not regions and doc.region is not None:
+        pairs.append(("region", doc.region))
+    return micros // SLOT_US, event, pairs
 
 
 def stats_counts(conn: sqlite3.Connection) -> tuple[dict[str, int], int, int]:

@@ -42,8 +42,9 @@ from __future__ import annotations
 from collections import OrderedDict, deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from yuqing.events.cluster import EventClusterer, Features
 from yuqing.models import Document
 from yuqing.store.base import AddResult, Store
 
@@ -177,11 +178,12 @@ class OrderedState:
         self.alerts = alerts
         self.gate = gate
         self.page = page
-        self.clusterer: Any = next((s for s in self.stages if hasattr(s, "drain_closed")), None)
+        self.clusterer = next((s for s in self.stages if isinstance(s, EventClusterer)), None)
         self.position = 0  # storage position up to which this replica has applied posts
         self.replayed = 0  # posts of other workers (or from before the start) applied
         self.diverged = 0  # replayed posts whose recomputed event id differs from the stored
         self._mine: set[tuple[str, str]] = set()  # committed by us since the last catch-up
+        self._features: dict[Key, Features] = {}  # of the batch to commit next (prepare)
 
     @property
     def needed(self) -> bool:
@@ -194,6 +196,14 @@ class OrderedState:
         before = self.replayed
         self.catch_up(store)
         return self.replayed - before
+
+    def prepare(self, docs: Sequence[Document]) -> None:
+        """Compute ahead, outside the turn, what the ordered stages need of ``docs`` and
+        does not depend on the posts before them (the clusterer's features); the next
+        :meth:`commit` uses it."""
+        if self.clusterer is not None:
+            features_of = self.clusterer.features_of
+            self._features = {doc.key: features_of(doc) for doc in docs}
 
     def catch_up(self, store: Store) -> int:
         """Apply the documents stored since our position that another worker committed."""
@@ -216,20 +226,16 @@ class OrderedState:
     def _replay(self, docs: list[Document]) -> int:
         if not docs:
             return 0
-        stored = [doc.analysis.get("event_id") for doc in docs]
         for stage in self.stages:
             warm = getattr(stage, "warm", None)
             if stage.name == "dedup" and callable(warm):
                 warm(docs)  # the stored duplicate_of, not re-marked
+            elif stage is self.clusterer:
+                self._apply_events(self.clusterer, docs)
             else:
                 stage.process(docs)
         if self.clusterer is not None:
             self.clusterer.drain_closed()  # saved by the worker that closed them
-            self.diverged += sum(
-                1
-                for doc, was in zip(docs, stored, strict=True)
-                if was is not None and doc.analysis.get("event_id") != was
-            )
         if self.alerts is not None and self.gate is not None:
             self.gate.live = False
             try:
@@ -238,12 +244,30 @@ class OrderedState:
                 self.gate.live = True
         return len(docs)
 
+    def _apply_events(self, clusterer: EventClusterer, docs: list[Document]) -> None:
+        """Replay the stored event assignments (no similarity search); count the posts
+        for which this replica would have chosen another event (``diverged``)."""
+        apply = clusterer.apply
+        for doc in docs:
+            was = doc.analysis.get("event_id")
+            got = apply(doc, was)
+            if got != was:
+                doc.analysis["event_id"] = got
+                if was is not None:
+                    self.diverged += 1
+
     def commit(self, store: Store, docs: list[Document]) -> Committed:
         """Mark, assign, store ``docs`` (new posts, in stream order); save the events the
         batch touched or closed; raise its alerts. Call it in the batch's turn, after
         :meth:`catch_up`."""
+        features, self._features = self._features, {}
         for stage in self.stages:
-            docs = stage.process(docs) if docs else docs
+            if not docs:
+                break
+            if stage is self.clusterer and features:
+                docs = self.clusterer.process(docs, features)
+            else:
+                docs = stage.process(docs)
         result = store.add_documents(docs)
         self._mine.update(doc.key for doc in docs)
         done = Committed(result, keys=[doc.key for doc in docs])

@@ -18,8 +18,11 @@ While it waits, a worker
   JUSTID``, which does not count a delivery), so that a long wait is not mistaken for a
   dead worker.
 
-It polls with a short backoff (1 ms doubling to 20 ms); the wait is reported as
-``waited`` seconds in the worker's report.
+Between checks it blocks on the commit log (``XREAD BLOCK 20`` on ``<stream>:commits``,
+which every commit appends to in the same ``MULTI`` as its ``XACK``), so it wakes as soon
+as a batch commits instead of sleeping through a backoff; a commit that stored nothing
+writes no log entry and is seen at the next check, 20 ms later at most. The wait is
+reported as ``waited`` seconds in the worker's report.
 """
 
 from __future__ import annotations
@@ -112,6 +115,19 @@ class Turnstile:
                 list(ids),
                 justid=True,
             )
+
+    def wait_commit(self, after: bytes, block_ms: int = 20) -> bytes:
+        """Block up to ``block_ms`` for a commit-log entry after id ``after``; returns the
+        id to wait after next time (``after`` when none came)."""
+        answer = self.call(
+            "waiting for a commit",
+            self.client.xread,
+            {self.target.commits_stream: after},
+            count=1,
+            block=block_ms,
+        )
+        rows: Any = answer  # RESP2 shape: [[stream, [(id, fields)]]]
+        return bytes(rows[0][1][-1][0]) if rows and rows[0][1] else after
 
 
 def backoff(delay: float) -> float:

@@ -47,7 +47,7 @@ from yuqing.store.base import Store
 from yuqing.streams.entry import decode, source_key_of
 from yuqing.streams.ordered import AlertGate, OrderedState, split_stages
 from yuqing.streams.publisher import ensure_group
-from yuqing.streams.turn import Turnstile, backoff
+from yuqing.streams.turn import Turnstile
 from yuqing.streams.url import StreamURL
 
 if TYPE_CHECKING:
@@ -260,6 +260,8 @@ class Worker:
         more, keys = self._store_docs(decoded, report)
         self._finish([entry for entry, _ in decoded], dead + more, report, keys)
         report.batches += 1
+        if keys and self.index_every and report.batches % self.index_every == 0:
+            self.store.index_pending(50_000)  # after the XACK: outside the turn
 
     def _store_docs(
         self, decoded: list[tuple[Entry, Document]], report: WorkerReport
@@ -278,6 +280,7 @@ class Worker:
                 docs.append(doc)
         known = self.store.existing_keys([d.key for d in docs])
         new, dead = self._analyse([d for d in docs if d.key not in known], first_entry)
+        self.ordered.prepare(new)  # the clusterer's features, before the turn
         if self.ordered.needed:
             self._await_turn([entry[0] for entry, _ in decoded], report)
             if self.ordered.catch_up(self.store):
@@ -289,8 +292,6 @@ class Worker:
         report.near_duplicates += sum(1 for d in new if d.duplicate_of is not None)
         report.alerts += done.alerts
         report.events += done.events
-        if self.index_every and (report.batches + 1) % self.index_every == 0:
-            self.store.index_pending(50_000)
         return dead, done.keys
 
     def _analyse(
@@ -319,7 +320,7 @@ class Worker:
         first = min(ids, key=_id_order)
         start = time.monotonic()
         touched = start
-        delay = 0.001
+        after = self._log_from  # commit-log entries newer than our catch-up wake us
         while self.turn.blocked(first):
             stale = self.turn.stale_before(first, self.batch_size)
             if stale:
@@ -340,7 +341,7 @@ class Worker:
             if (now - touched) * 3000 > self.claim_idle_ms:
                 self.turn.touch(ids)
                 touched = now
-            delay = backoff(delay)
+            after = self.turn.wait_commit(after)
         report.waited += time.monotonic() - start
 
     def _finish(

@@ -204,6 +204,11 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     from yuqing.web.routes_privacy import router as privacy_router  # audit, deletion, retention
 
     app.include_router(privacy_router)
+    from yuqing.web.routes_admin_pages import router as admin_pages  # /users, /audit
+    from yuqing.web.routes_claim_pages import router as claim_pages  # /claims
+
+    app.include_router(admin_pages)
+    app.include_router(claim_pages)
     return app
 
 

@@ -70,22 +70,15 @@ class WebState:
         finally:
             store.close()
 
-    def check_token(
-        self,
-        authorization: str | None,
-        *,
-        write: bool,
-        action: str = "pushing posts",
-        code: str = "push_disabled",
-    ) -> None:
-        """Kept for the routes written before users: it checks nothing any more.
 
-        Every route is authorized before it runs by :func:`yuqing.web.auth.authorize` (the
-        app-wide dependency: a session or an API token, and the role the route needs, write
-        routes needing an analyst), so a route that is running is allowed. New routes need
-        no call; they declare what they need with the decorators of :mod:`yuqing.web.auth`.
-        """
-        del authorization, write, action, code
+def acting_user(request: Request, by: str | None) -> str:
+    """Who acted, for a route's ``by`` field: the name given, else the signed-in user (the
+    service principal's name for a token of ``web.api_tokens``)."""
+    given = (by or "").strip()
+    if given:
+        return given
+    principal = getattr(request.state, "principal", None)
+    return str(principal.username) if principal is not None else "api"
 
 
 def web_state(request: Request) -> WebState:

@@ -20,7 +20,8 @@ from yuqing.alerts.alert import SEVERITIES
 from yuqing.alerts.rule_syntax import RuleSyntaxError
 from yuqing.store.base import AlertStatus, StoredRule
 from yuqing.web import alerts_view
-from yuqing.web.deps import ApiError, WebState, time_param
+from yuqing.web.auth import reads
+from yuqing.web.deps import ApiError, WebState, acting_user, time_param
 from yuqing.web.routes_api import ERRORS, Limit, Since, State, Token, Until
 
 router = APIRouter(prefix="/api/v1", tags=["alerts and rules"], responses=ERRORS)
@@ -31,7 +32,9 @@ RULE_ID = r"^[^/\s?#]{1,80}$"
 
 
 class AckBody(BaseModel):
-    by: str | None = Field(None, max_length=80, description="who acknowledges (default: api)")
+    by: str | None = Field(
+        None, max_length=80, description="who acknowledges (default: the signed-in user)"
+    )
 
 
 class RuleBody(BaseModel):
@@ -61,16 +64,6 @@ class RuleTestBody(BaseModel):
     )
 
 
-def _read(request: Request, state: WebState) -> None:
-    state.check_token(request.headers.get("authorization"), write=False)
-
-
-def _write(request: Request, state: WebState, action: str) -> None:
-    state.check_token(
-        request.headers.get("authorization"), write=True, action=action, code="write_disabled"
-    )
-
-
 @router.get("/alerts", summary="Stored alerts, newest first")
 def list_alerts(
     request: Request,
@@ -85,7 +78,6 @@ def list_alerts(
     limit: Limit = 50,
 ) -> dict[str, Any]:
     del token
-    _read(request, state)
     settings = state.settings
     lo = time_param("since", since, settings)
     hi = time_param("until", until, settings)
@@ -109,7 +101,6 @@ async def stream_alerts(
     ] = None,
 ) -> StreamingResponse:
     del token
-    _read(request, state)
     return _event_stream(request, state, alerts_view.start_seq(request, after))
 
 
@@ -124,7 +115,6 @@ def _event_stream(request: Request, state: WebState, after: int | None) -> Strea
 @router.get("/alerts/{alert_id}", summary="One stored alert")
 def get_alert(request: Request, state: State, token: Token, alert_id: str) -> dict[str, Any]:
     del token
-    _read(request, state)
     with state.store() as store:
         found = store.get_alert(alert_id)
     if found is None:
@@ -141,8 +131,7 @@ def acknowledge(
     body: Annotated[AckBody | None, Body()] = None,
 ) -> dict[str, Any]:
     del token
-    _write(request, state, "acknowledging alerts")
-    who = (body.by if body is not None and body.by else "api").strip() or "api"
+    who = acting_user(request, body.by if body is not None else None)
     with state.store() as store:
         if store.get_alert(alert_id) is None:
             raise ApiError(404, "not_found", f"no alert {alert_id!r} in the store")
@@ -159,7 +148,6 @@ def acknowledge(
 @router.get("/rules", summary="Monitoring rules: saved in the store, and from yuqing.toml")
 def list_rules(request: Request, state: State, token: Token) -> dict[str, Any]:
     del token
-    _read(request, state)
     zone = state.settings.zone
     with state.store() as store:
         stored = [alerts_view.rule_dict(r, zone) for r in store.rules()]
@@ -172,7 +160,6 @@ def save_rule(
     request: Request, response: Response, state: State, token: Token, body: RuleBody
 ) -> dict[str, Any]:
     del token
-    _write(request, state, "changing monitoring rules")
     rule = StoredRule(
         id=(body.id or alerts_view.new_rule_id(body.name, body.query)).strip(),
         name=body.name.strip(),
@@ -204,7 +191,6 @@ def save_rule(
 @router.delete("/rules/{rule_id}", summary="Delete a saved rule (needs a token)")
 def delete_rule(request: Request, state: State, token: Token, rule_id: str) -> dict[str, Any]:
     del token
-    _write(request, state, "changing monitoring rules")
     if rule_id in {r["id"] for r in alerts_view.config_rules(state.settings)}:
         raise ApiError(
             409,
@@ -219,9 +205,9 @@ def delete_rule(request: Request, state: State, token: Token, rule_id: str) -> d
 
 
 @router.post("/rules/test", summary="Test a query on a text and on recent stored posts")
+@reads
 def try_rule(request: Request, state: State, token: Token, body: RuleTestBody) -> dict[str, Any]:
     del token
-    _read(request, state)
     settings = state.settings
     lo = time_param("since", body.since, settings)
     hi = time_param("until", body.until, settings)

@@ -37,7 +37,8 @@ from yuqing.web.routes_pages import error_page, render
 router = APIRouter(include_in_schema=False)
 LIST_SIZE = 200
 JS_TEXT = (
-    "需要 API 令牌：请在上方填写令牌",
+    "当前账号无权执行此操作",
+    "请先登录",
     "令牌无效或无权限",
     "操作失败",
     "检查中",

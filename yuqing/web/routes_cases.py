@@ -34,8 +34,9 @@ from yuqing.cases.repository import StoreCaseRepository
 from yuqing.privacy.guards import guard_case
 from yuqing.privacy.scope import request_scope
 from yuqing.web import cases_view
+from yuqing.web.auth import reads
 from yuqing.web.cases_view import case_errors
-from yuqing.web.deps import ApiError, WebState, time_param
+from yuqing.web.deps import ApiError, WebState, acting_user, time_param
 from yuqing.web.routes_api import ERRORS, Limit, State, Token
 
 router = APIRouter(
@@ -43,7 +44,9 @@ router = APIRouter(
     tags=["cases"],
     responses={**ERRORS, 409: ERRORS[400]},
 )
-Who = Field(None, max_length=80, description="who does it, for the action log (default: api)")
+Who = Field(
+    None, max_length=80, description="who does it, for the action log (default: the signed-in user)"
+)
 
 
 def policy(state: WebState) -> DeadlinePolicy:
@@ -135,25 +138,6 @@ class NoteBody(BaseModel):
     by: str | None = Who
 
 
-def _read(request: Request, state: WebState) -> None:
-    state.check_token(request.headers.get("authorization"), write=False)
-    guard_case(request, state)  # another department's case is 404 (yuqing.privacy.scope)
-
-
-def _write(request: Request, state: WebState) -> None:
-    state.check_token(
-        request.headers.get("authorization"),
-        write=True,
-        action="changing cases",
-        code="write_disabled",
-    )
-    guard_case(request, state)
-
-
-def _who(by: str | None) -> str:
-    return (by or "").strip() or "api"
-
-
 def payload(state: WebState, case: Case) -> dict[str, Any]:
     settings = state.settings
     return cases_view.case_dict(case, state.clock.now(), settings.zone, policy(state))
@@ -201,12 +185,12 @@ def _draft(facts: StatementFacts, state: WebState) -> str:
 )
 def open_case(request: Request, state: State, token: Token, body: OpenBody) -> dict[str, Any]:
     del token
-    _write(request, state)
+    guard_case(request, state)  # another department's case is 404
     with state.store() as store:
         case, suggestion = cases_view.open_case(
             store,
             state.clock,
-            who=_who(body.by),
+            who=acting_user(request, body.by),
             event_id=body.event_id,
             alert_id=body.alert_id,
             title=body.title,
@@ -227,7 +211,7 @@ def list_cases(
     limit: Limit = 100,
 ) -> dict[str, Any]:
     del token
-    _read(request, state)
+    guard_case(request, state)  # another department's case is 404
     if status is not None and status not in STATUSES:
         raise ApiError(400, "bad_request", f"status {status!r}: use one of {', '.join(STATUSES)}")
     scope = request_scope(request)
@@ -245,7 +229,7 @@ def list_cases(
 @router.get("/cases/{case_id}", summary="One case: checklist, statements, action log, deadline")
 def get_case(request: Request, state: State, token: Token, case_id: str) -> dict[str, Any]:
     del token
-    _read(request, state)
+    guard_case(request, state)  # another department's case is 404
     with state.store() as store, case_errors():
         case = StoreCaseRepository(store).get_case(case_id)
     return {"ok": True, "case": payload(state, case)}
@@ -256,12 +240,14 @@ def transition(
     request: Request, state: State, token: Token, case_id: str, body: TransitionBody
 ) -> dict[str, Any]:
     del token
-    _write(request, state)
+    guard_case(request, state)  # another department's case is 404
     to: CaseStatus | str = body.to
     return _change(
         state,
         case_id,
-        lambda c: c.transition(to, who=_who(body.by), clock=state.clock, note=body.note),
+        lambda c: c.transition(
+            to, who=acting_user(request, body.by), clock=state.clock, note=body.note
+        ),
     )
 
 
@@ -270,12 +256,12 @@ def change_level(
     request: Request, state: State, token: Token, case_id: str, body: LevelBody
 ) -> dict[str, Any]:
     del token
-    _write(request, state)
+    guard_case(request, state)  # another department's case is 404
     return _change(
         state,
         case_id,
         lambda c: c.change_level(
-            body.level, reason=body.reason, who=_who(body.by), clock=state.clock
+            body.level, reason=body.reason, who=acting_user(request, body.by), clock=state.clock
         ),
     )
 
@@ -285,12 +271,12 @@ def set_owner(
     request: Request, state: State, token: Token, case_id: str, body: OwnerBody
 ) -> dict[str, Any]:
     del token
-    _write(request, state)
+    guard_case(request, state)  # another department's case is 404
     if not (body.owner and body.owner.strip()) and not body.departments:
         raise ApiError(422, "invalid_request", "send an owner, departments or both")
 
     def change(case: Case) -> None:
-        who = _who(body.by)
+        who = acting_user(request, body.by)
         if body.owner and body.owner.strip():
             case.set_owner(body.owner, who=who, clock=state.clock)
         for department in body.departments:
@@ -304,7 +290,7 @@ def attach_plan(
     request: Request, state: State, token: Token, case_id: str, body: PlanBody
 ) -> dict[str, Any]:
     del token
-    _write(request, state)
+    guard_case(request, state)  # another department's case is 404
     plan = cases_view.plans().get(body.plan_id)
     if plan is None:
         raise ApiError(
@@ -313,7 +299,9 @@ def attach_plan(
             f"no plan {body.plan_id!r}; plans: {', '.join(sorted(cases_view.plans()))}",
         )
     return _change(
-        state, case_id, lambda c: c.attach_plan(plan, who=_who(body.by), clock=state.clock)
+        state,
+        case_id,
+        lambda c: c.attach_plan(plan, who=acting_user(request, body.by), clock=state.clock),
     )
 
 
@@ -322,13 +310,17 @@ def tick(
     request: Request, state: State, token: Token, case_id: str, body: TickBody
 ) -> dict[str, Any]:
     del token
-    _write(request, state)
+    guard_case(request, state)  # another department's case is 404
 
     def change(case: Case) -> None:
         if body.undo:
-            case.untick(body.item, who=_who(body.by), clock=state.clock, reason=body.reason)
+            case.untick(
+                body.item, who=acting_user(request, body.by), clock=state.clock, reason=body.reason
+            )
         else:
-            case.tick(body.item, who=_who(body.by), clock=state.clock, note=body.note)
+            case.tick(
+                body.item, who=acting_user(request, body.by), clock=state.clock, note=body.note
+            )
 
     return _change(state, case_id, change)
 
@@ -338,9 +330,11 @@ def add_note(
     request: Request, state: State, token: Token, case_id: str, body: NoteBody
 ) -> dict[str, Any]:
     del token
-    _write(request, state)
+    guard_case(request, state)  # another department's case is 404
     return _change(
-        state, case_id, lambda c: c.note(body.text, who=_who(body.by), clock=state.clock)
+        state,
+        case_id,
+        lambda c: c.note(body.text, who=acting_user(request, body.by), clock=state.clock),
     )
 
 
@@ -349,7 +343,7 @@ def add_statement(
     request: Request, state: State, token: Token, case_id: str, body: StatementBody
 ) -> dict[str, Any]:
     del token
-    _write(request, state)
+    guard_case(request, state)  # another department's case is 404
     if body.text is not None:
         text = body.text
     elif body.facts is not None:
@@ -359,7 +353,9 @@ def add_statement(
     added: list[str] = []
 
     def change(case: Case) -> None:
-        added.append(case.add_statement(text, who=_who(body.by), clock=state.clock).id)
+        added.append(
+            case.add_statement(text, who=acting_user(request, body.by), clock=state.clock).id
+        )
 
     out = _change(state, case_id, change)
     out["statement_id"] = added[0]
@@ -376,11 +372,12 @@ def _check(state: WebState, case: Case, text: str) -> dict[str, Any]:
     "/cases/{case_id}/statements/{statement_id}/check",
     summary="Check a stored draft against the four principles (及时/有效/解决问题/态度诚恳)",
 )
+@reads
 def check_stored(
     request: Request, state: State, token: Token, case_id: str, statement_id: str
 ) -> dict[str, Any]:
     del token
-    _read(request, state)
+    guard_case(request, state)  # another department's case is 404
     with state.store() as store, case_errors():
         case = StoreCaseRepository(store).get_case(case_id)
         text = case.statement(statement_id).text
@@ -388,11 +385,12 @@ def check_stored(
 
 
 @router.post("/cases/{case_id}/check", summary="Check any text against the four principles")
+@reads
 def check_text(
     request: Request, state: State, token: Token, case_id: str, body: TextBody
 ) -> dict[str, Any]:
     del token
-    _read(request, state)
+    guard_case(request, state)  # another department's case is 404
     with state.store() as store, case_errors():
         case = StoreCaseRepository(store).get_case(case_id)
     return {"ok": True, "check": _check(state, case, body.text)}
@@ -410,14 +408,18 @@ def publish(
     body: Annotated[PublishBody | None, Body()] = None,
 ) -> dict[str, Any]:
     del token
-    _write(request, state)
+    guard_case(request, state)  # another department's case is 404
     given = body or PublishBody.model_validate({})
     at = time_param("at", given.at, state.settings)
     return _change(
         state,
         case_id,
         lambda c: c.publish_statement(
-            statement_id, who=_who(given.by), clock=state.clock, at=at, channel=given.channel
+            statement_id,
+            who=acting_user(request, given.by),
+            clock=state.clock,
+            at=at,
+            channel=given.channel,
         ),
     )
 
@@ -432,7 +434,7 @@ def effect(
     hours: Annotated[float, Query(gt=0, le=168, description="window before and after")] = 6,
 ) -> dict[str, Any]:
     del token
-    _read(request, state)
+    guard_case(request, state)  # another department's case is 404
     now = state.clock.now()
     with state.store() as store:
         with case_errors():
@@ -446,13 +448,14 @@ def effect(
 @router.get("/plans", summary="The contingency plans (预案) that can be attached")
 def list_plans(request: Request, state: State, token: Token) -> dict[str, Any]:
     del token
-    _read(request, state)
+    guard_case(request, state)  # another department's case is 404
     items = [cases_view.plan_dict(p) for p in cases_view.plans().values()]
     return {"ok": True, "count": len(items), "items": items}
 
 
 @router.post("/statements/draft", summary="Draft a 情况通报 from facts (nothing is stored)")
+@reads
 def draft(request: Request, state: State, token: Token, body: FactsBody) -> dict[str, Any]:
     del token
-    _read(request, state)
+    guard_case(request, state)  # another department's case is 404
     return {"ok": True, "text": _draft(_facts(body, state), state)}

@@ -26,11 +26,11 @@ from yuqing.rumors import VERDICT_LABELS, VERDICTS, Claim, ClaimMatch, ClaimNotF
 from yuqing.rumors import verdicts as service
 from yuqing.settings import Settings
 from yuqing.store.base import StoreConflictError
-from yuqing.web.deps import ApiError, WebState
+from yuqing.web.deps import ApiError, acting_user
 from yuqing.web.routes_api import ERRORS, Limit, State, Token
 
 router = APIRouter(prefix="/api/v1", tags=["claims"], responses={**ERRORS, 409: ERRORS[400]})
-Who = Field(None, max_length=80, description="who gives the verdict (default: api)")
+Who = Field(None, max_length=80, description="who gives the verdict (default: the signed-in user)")
 Phrases = Field(None, max_length=10, description="key phrases every repeat contains")
 
 
@@ -102,23 +102,6 @@ def post_dict(doc: Document, match: ClaimMatch, settings: Settings) -> dict[str,
     }
 
 
-def _read(request: Request, state: WebState) -> None:
-    state.check_token(request.headers.get("authorization"), write=False)
-
-
-def _write(request: Request, state: WebState) -> None:
-    state.check_token(
-        request.headers.get("authorization"),
-        write=True,
-        action="recording claims and verdicts",
-        code="write_disabled",
-    )
-
-
-def _who(by: str | None) -> str:
-    return (by or "").strip() or "api"
-
-
 def _effect(settings: Settings) -> dict[str, Any]:
     return {"raise_to": settings.rumors.raise_to}
 
@@ -133,7 +116,6 @@ def list_claims(
     limit: Limit = 100,
 ) -> dict[str, Any]:
     del token
-    _read(request, state)
     if verdict is not None and verdict not in VERDICTS:
         raise ApiError(400, "bad_request", f"verdict {verdict!r}: use one of {', '.join(VERDICTS)}")
     with state.store() as store, claim_errors():
@@ -145,13 +127,12 @@ def list_claims(
 @router.post("/claims", summary="Record a claim, with a verdict if known", status_code=201)
 def add_claim(request: Request, state: State, token: Token, body: ClaimBody) -> dict[str, Any]:
     del token
-    _write(request, state)
     settings = state.settings
     with state.store() as store, claim_errors():
         claim, report = service.add_claim(
             store,
             body.statement,
-            who=_who(body.by),
+            who=acting_user(request, body.by),
             clock=state.clock,
             days=settings.rumors.rescore_days,
             verdict=body.verdict,
@@ -172,7 +153,6 @@ def add_claim(request: Request, state: State, token: Token, body: ClaimBody) -> 
 @router.get("/claims/{claim_id}", summary="One claim with its verdict history")
 def get_claim(request: Request, state: State, token: Token, claim_id: str) -> dict[str, Any]:
     del token
-    _read(request, state)
     with state.store() as store, claim_errors():
         claim = service.get_claim(store, claim_id)
     return {"ok": True, "claim": claim_dict(claim, state.settings)}
@@ -183,7 +163,6 @@ def change_claim(
     request: Request, state: State, token: Token, claim_id: str, body: ClaimChange
 ) -> dict[str, Any]:
     del token
-    _write(request, state)
     settings = state.settings
     edits = {
         k: getattr(body, k)
@@ -192,7 +171,11 @@ def change_claim(
     }
     if body.verdict is None and not edits and body.note is None:
         raise ApiError(422, "invalid_request", "send a verdict, an edit, or both")
-    days, effect, who = settings.rumors.rescore_days, _effect(settings), _who(body.by)
+    days, effect, who = (
+        settings.rumors.rescore_days,
+        _effect(settings),
+        acting_user(request, body.by),
+    )
     report = None
     with state.store() as store, claim_errors():
         if edits or (body.note is not None and body.verdict is None):
@@ -236,7 +219,6 @@ def claim_posts(
     limit: Limit = 50,
 ) -> dict[str, Any]:
     del token
-    _read(request, state)
     settings = state.settings
     with state.store() as store, claim_errors():
         claim = service.get_claim(store, claim_id)

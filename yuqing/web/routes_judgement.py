@@ -23,7 +23,7 @@ from yuqing.store.base import Store
 from yuqing.web import judgement_view as jv
 from yuqing.web import views
 from yuqing.web.deps import ApiError, WebState
-from yuqing.web.routes_api import ERRORS, State, Token, _auth
+from yuqing.web.routes_api import ERRORS, State, Token
 
 router = APIRouter(prefix="/api/v1", tags=["api v1"], responses=ERRORS)
 
@@ -33,7 +33,7 @@ def _event(
     request: Request, state: WebState, token: Token, event_id: str
 ) -> Iterator[tuple[Store, views.EventView, datetime]]:
     """The open store, the event (ApiError 404 when unknown) and the data's "now"."""
-    _auth(request, state, token, write=False)
+    del request, token
     with state.store() as store:
         now = views.as_of(store)
         event = views.one_event(store, event_id, now)

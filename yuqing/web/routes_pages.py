@@ -17,7 +17,7 @@ from yuqing.events.lifecycle import STAGE_LABELS
 from yuqing.judgement.coordination import SIGNAL_LABELS
 from yuqing.models import Document
 from yuqing.privacy.masking import masked_handle, personal_visible
-from yuqing.web import charts, judgement_view, spreaders, views, wordcloud
+from yuqing.web import charts, claims_view, judgement_view, spreaders, views, wordcloud
 from yuqing.web.deps import WebState, time_param
 from yuqing.web.highlight import snippet_html
 from yuqing.web.i18n import (
@@ -218,6 +218,7 @@ def event_page(request: Request, event_id: str) -> Response:
         cases = store.cases(event_id=event_id, limit=10)
         judgement = judgement_view.judge(store, event, now, zone)
         network = spreaders.event_network(store, event_id)
+        claims = claims_view.event_claims(store, event_id)
     marks = [
         (
             datetime.fromisoformat(s["published_at"]),
@@ -247,4 +248,5 @@ def event_page(request: Request, event_id: str) -> Response:
         judgement=judgement,
         signal_labels=SIGNAL_LABELS,
         network=network,
+        claims=claims,
     )

@@ -184,3 +184,22 @@ def change(
             details |= {"password_changed": body.password is not None, "role_before": before.role}
             record_request(request, action, target=username, details=details, store=store)
     return {"ok": True, "user": user_dict(user)}
+
+
+@router.post(
+    "/users/{username}/tokens",
+    summary="Make an API token for a user (admin; shown once)",
+    status_code=201,
+)
+@admin_only
+def issue_token(
+    request: Request, state: State, token: Token, username: str, body: TokenBody
+) -> dict[str, Any]:
+    with state.store() as store:
+        try:
+            stored, secret = new_api_token(store, username, name=body.name)
+        except UserError as exc:
+            raise _api_error(exc) from exc
+        details = {"api_token": stored.id, "name": stored.name}
+        record_request(request, "user_change", target=username, details=details, store=store)
+    return {"ok": True, "token": secret, "username": username, **_token_dict(stored)}

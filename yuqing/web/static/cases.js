@@ -16,7 +16,7 @@
     if (text !== undefined && text !== null) { node.textContent = String(text); }
     return node;
   }
-  function who() { return localStorage.getItem(USER) || "web"; }
+  function who() { return localStorage.getItem(USER) || undefined; }  // default: the signed-in user
   function api(method, url, body, noToken) {
     var headers = { "Accept": "application/json" };
     var token = sessionStorage.getItem(TOKEN);
@@ -32,10 +32,11 @@
   function problem(answer) {
     var err = answer.data && answer.data.error;
     if (err && err.code === "write_disabled") { return err.message; }
+    if (answer.status === 403 && !sessionStorage.getItem(TOKEN)) { return T("当前账号无权执行此操作"); }
     if (answer.status === 401 || answer.status === 403) {
       var box = document.getElementById("token-box");
-      if (box) { box.open = true; }
-      return sessionStorage.getItem(TOKEN) ? T("令牌无效或无权限") : T("需要 API 令牌：请在上方填写令牌");
+      if (box && answer.status === 401) { box.open = true; }
+      return sessionStorage.getItem(TOKEN) ? T("令牌无效或无权限") : T("请先登录");
     }
     return err && err.message ? err.message : T("操作失败") + " (" + answer.status + ")";
   }

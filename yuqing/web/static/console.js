@@ -31,10 +31,11 @@
   function problem(answer) {
     var code = answer.data && answer.data.error && answer.data.error.code;
     if (code === "write_disabled") { return answer.data.error.message; }
+    if (answer.status === 403 && !sessionStorage.getItem(TOKEN)) { return T("当前账号无权执行此操作"); }
     if (answer.status === 401 || answer.status === 403) {
       var box = document.getElementById("token-box");
-      if (box) { box.open = true; }
-      return sessionStorage.getItem(TOKEN) ? T("令牌无效或无权限") : T("需要 API 令牌：请在上方填写令牌");
+      if (box && answer.status === 401) { box.open = true; }
+      return sessionStorage.getItem(TOKEN) ? T("令牌无效或无权限") : T("请先登录");
     }
     var err = answer.data && answer.data.error;
     return err && err.message ? err.message : T("操作失败") + " (" + answer.status + ")";
@@ -127,7 +128,7 @@
       var button = e.target.closest("button.ack");
       if (!button) { return; }
       button.disabled = true;
-      var who = localStorage.getItem(USER) || "web";
+      var who = localStorage.getItem(USER) || undefined;  // default: the signed-in user
       api("POST", "/api/v1/alerts/" + encodeURIComponent(button.dataset.id) + "/ack", { by: who }).then(function (answer) {
         if (answer.status !== 200) {
           button.disabled = false;
