@@ -63,7 +63,9 @@ with ExitStack() as stack:
     report = worker.run(once=True)
 print(orjson.dumps({"stored": report.stored, "dups": report.near_duplicates,
                     "received": report.received, "waited": report.waited,
-                    "replayed": report.replayed, "diverged": report.diverged}).decode(),
+                    "replayed": report.replayed, "diverged": report.diverged,
+                    "cpu": report.cpu, "turn_cpu": report.turn_cpu,
+                    "replay_cpu": report.replay_cpu}).decode(),
       flush=True)
 """
 
@@ -146,6 +148,9 @@ def run_workers(
         "dups": sum(r["dups"] for r in results),
         "waited": sum(r["waited"] for r in results),
         "diverged": sum(r["diverged"] for r in results),
+        "cpu": sum(r["cpu"] for r in results),
+        "turn_cpu": sum(r["turn_cpu"] for r in results),
+        "replay_cpu": sum(r["replay_cpu"] for r in results),
     }
 
 
@@ -192,6 +197,7 @@ def main() -> int:
     )
     args = ap.parse_args()
     rows: list[str] = []
+    cpu_rows: list[str] = []
     with tempfile.TemporaryDirectory() as name:
         tmp = Path(name)
         posts = tmp / "posts.jsonl"
@@ -223,12 +229,25 @@ def main() -> int:
                     runs[workers].append(got)
                     print(
                         f"run {attempt + 1}: {workers} worker(s) {got['rate']:,.0f} posts/s, "
-                        f"waited {got['waited']:.1f} s",
+                        f"waited {got['waited']:.1f} s, CPU ms/post: all "
+                        f"{got['cpu'] * 1000 / args.n:.2f}, in turns "
+                        f"{got['turn_cpu'] * 1000 / args.n:.2f} (replay "
+                        f"{got['replay_cpu'] * 1000 / args.n:.2f})",
                         file=sys.stderr,
                     )
             rate = {k: statistics.median(r["rate"] for r in v) for k, v in runs.items()}
             ratios = [b["rate"] / a["rate"] for a, b in zip(runs[1], runs[2], strict=True)]
             for workers in (1, 2):
+                cpu = {
+                    k: statistics.median(r[k] * 1000 / args.n for r in runs[workers])
+                    for k in ("cpu", "turn_cpu")
+                }
+                # on idle cores: one core per worker, and one turn chain at a time
+                idle = min(workers * 1000 / cpu["cpu"], 1000 / cpu["turn_cpu"])
+                cpu_rows.append(
+                    f"| {'on' if analysis else 'off'} | {workers} | {cpu['cpu']:.2f} | "
+                    f"{cpu['turn_cpu']:.2f} | {idle:,.0f} |"
+                )
                 waited = statistics.median(r["waited"] for r in runs[workers])
                 scale = f"{statistics.median(ratios):.2f}x" if workers == 2 else "1.00x"
                 rows.append(
@@ -249,6 +268,12 @@ def main() -> int:
     )
     print("|---|---|---|---|---|---|---|")
     print("\n".join(rows))
+    print(
+        "\nCPU per post (medians; the bound assumes a free core per worker and one turn "
+        "chain):\n\n| analysis | workers | CPU ms/post, all workers | of which in turns "
+        "(serialized) | bound on idle cores, posts/s |\n|---|---|---|---|---|"
+    )
+    print("\n".join(cpu_rows))
     return 0
 
 

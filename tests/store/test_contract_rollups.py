@@ -237,7 +237,12 @@ def test_sqlite_counts_at_insert_equal_the_sql_recount(tmp_path: Any) -> None:
     from yuqing.store import sqlite_rollups
 
     posts = make_posts(60, seed=4)
-    odd: list[dict[str, Any]] = [{"sentiment": 1}, {"emotion": True}, {"risk": "x"}, {"regions": {"name": "宁波市"}}]
+    odd: list[dict[str, Any]] = [
+        {"sentiment": 1},
+        {"emotion": True},
+        {"risk": "x"},
+        {"regions": {"name": "宁波市"}},
+    ]
     odd += [{"regions": ["宁波市"]}, {"regions": [{"name": 5}]}, {"event_id": 7}]
     for doc, change in zip(posts, odd, strict=False):
         doc.analysis = {**doc.analysis, **change}

@@ -29,7 +29,9 @@ from yuqing.cases import (
 from yuqing.errors import UsageError
 from yuqing.exports.model import Cell, Export, Table, filter_value
 from yuqing.models import EMOTION_LABELS, RISK_LABELS, SENTIMENT_LABELS, Document
+from yuqing.privacy.alert_scope import visible_alerts
 from yuqing.privacy.masking import masked_handle
+from yuqing.privacy.scope import EVERYTHING, Scope
 from yuqing.store.base import ALERT_STATUSES, AlertStatus, Store
 
 POST_HEADERS = [
@@ -174,13 +176,17 @@ def alerts_export(
     status: str | None = None,
     rule_id: str | None = None,
     limit: int = 1000,
+    scope: Scope = EVERYTHING,
 ) -> Export:
-    """Stored alerts, newest first, as the alert inbox filters them."""
+    """Stored alerts, newest first, as the alert inbox filters them; only those ``scope``
+    sees (a department's data scope, :mod:`yuqing.privacy.alert_scope`)."""
     if status is not None and status not in ALERT_STATUSES:
         raise UsageError(f"alert status {status!r}: use one of {', '.join(ALERT_STATUSES)}")
     _window(since, until)
     checked = cast(AlertStatus | None, status)
-    found = store.alerts(since=since, until=until, status=checked, rule_id=rule_id, limit=limit)
+    found = visible_alerts(
+        store, scope, since=since, until=until, status=checked, rule_id=rule_id, limit=limit
+    )
     rows: list[list[Cell]] = []
     for stored in found:
         alert = stored.alert

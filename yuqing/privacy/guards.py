@@ -1,11 +1,13 @@
-"""Data-scope checks for the web routes of plans and cases (:mod:`yuqing.privacy.scope`):
-one call per route, answering what a scoped user may not see as 404, as if it did not
-exist, and refusing to give another department's name to what it creates (403)."""
+"""Data-scope checks for the web routes of plans, cases and alerts
+(:mod:`yuqing.privacy.scope`, :mod:`yuqing.privacy.alert_scope`): one call per route,
+answering what a scoped user may not see as 404, as if it did not exist, and refusing to
+give another department's name to what it creates (403)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from yuqing.privacy.alert_scope import AlertVisibility
 from yuqing.privacy.scope import Scope, request_scope
 from yuqing.web.deps import ApiError, WebState
 
@@ -19,6 +21,21 @@ def case_not_found(case_id: str) -> ApiError:
 
 def plan_not_found(plan_id: str) -> ApiError:
     return ApiError(404, "not_found", f"no plan {plan_id!r}")
+
+
+def alert_not_found(alert_id: str) -> ApiError:
+    return ApiError(404, "not_found", f"no alert {alert_id!r} in the store")
+
+
+def guard_alert(request: Request, state: WebState, alert_id: str) -> None:
+    """404 when ``alert_id`` names a stored alert outside the principal's scope."""
+    scope = request_scope(request)
+    if not scope.restricted:
+        return
+    with state.store() as store:
+        stored = store.get_alert(alert_id)
+        if stored is not None and not AlertVisibility(scope, store).sees(stored):
+            raise alert_not_found(alert_id)
 
 
 def guard_case(request: Request, state: WebState) -> None:

@@ -6,8 +6,8 @@ schema version is the highest applied number, and the same number means the same
 content on both backends (1 documents and cursors, 2 the bigram search index, 3 analysis
 columns and events, 4 alerts, deliveries and monitoring rules, 5 cases, 6 users, API tokens
 and app secrets, 7 claims, 8 the corrections log, 9 monitoring plans, 10 the audit log,
-11 rollups: pre-aggregated counts kept by triggers, :mod:`yuqing.store.postgres_rollups`). The tables differ
-where PostgreSQL does better or needs something else (see docs/postgres.md):
+11 pre-aggregated counts kept by triggers, :mod:`yuqing.store.postgres_rollups`). The
+tables differ where PostgreSQL does better or needs something else (see docs/postgres.md):
 
 * posts live in ``documents``, range-partitioned by ``published_at`` (one partition per UTC
   month, created on demand by :mod:`yuqing.store.postgres_partitions`, and a default

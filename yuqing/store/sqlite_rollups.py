@@ -4,9 +4,10 @@ tables and how windows are answered): migration 11, the upkeep, and the reader.
 Upkeep, in the transaction that changes the posts:
 
 * ``add_documents`` adds the rows it stored (``pk`` above the largest before the insert:
-  SQLite gives a new row the largest rowid plus one) with :func:`add_stored`, one grouped
-  statement per table for the whole batch;
-* a row trigger on ``UPDATE`` subtracts the old row's labels and adds the new row's, only
+  SQLite gives a new row the largest rowid plus one) with :func:`add_stored`: the batch's
+  labels counted in Python from its documents, one ``executemany`` of upserts per table
+  (a label that is not a plain string goes through the triggers' SQL instead);
+* a row trigger on ``UPDATE OF`` the counted columns subtracts the old row's labels and adds the new row's, only
   when a label, the time, the source, the region or a count changed (``update_analysis``,
   corrections, claims and reanalysis change labels; retention removes text and keeps them,
   so it costs nothing here);

@@ -77,6 +77,9 @@ class WorkerReport:
     diverged: int = 0  # replayed posts whose recomputed event differs from the stored (0)
     seconds: float = 0.0
     waited: float = 0.0  # seconds spent waiting for turns
+    cpu: float = 0.0  # CPU seconds of this process during the run
+    turn_cpu: float = 0.0  # of which in turns (catch-up, ordered stages, commit): serialized
+    replay_cpu: float = 0.0  # of which catching up with other workers' commits
 
     def summary(self) -> str:
         return (
@@ -141,6 +144,7 @@ class Worker:
         """Process batches until stopped; with ``once``, until the group has nothing left."""
         report = WorkerReport()
         start = time.perf_counter()
+        cpu = time.process_time()
         self._call("creating the consumer group", ensure_group, self.client, self.target)
         if self.ordered.needed:
             self.ordered.start(self.store, self._epoch())
@@ -155,6 +159,7 @@ class Worker:
                     break
                 time.sleep(min(0.1, self.claim_idle_ms / 4000))  # wait for them to be claimable
         report.seconds = time.perf_counter() - start
+        report.cpu = time.process_time() - cpu
         report.replayed, report.diverged = self.ordered.replayed, self.ordered.diverged
         return report
 
@@ -283,10 +288,14 @@ class Worker:
         self.ordered.prepare(new)  # the clusterer's features, before the turn
         if self.ordered.needed:
             self._await_turn([entry[0] for entry, _ in decoded], report)
+        turn = time.process_time()
+        if self.ordered.needed:
             if self.ordered.catch_up(self.store):
                 again = self.store.existing_keys([d.key for d in new]) if new else set()
                 new = [d for d in new if d.key not in again]
+            report.replay_cpu += time.process_time() - turn
         done = self.ordered.commit(self.store, new)
+        report.turn_cpu += time.process_time() - turn
         report.stored += done.result.stored
         report.existing += len(decoded) - len(dead) - done.result.stored
         report.near_duplicates += sum(1 for d in new if d.duplicate_of is not None)

@@ -5,7 +5,9 @@ The stream polls the store every :data:`POLL_SECONDS` for alerts numbered after 
 one sent (``StoredAlert.seq``), so it sees alerts saved by any process that writes the
 store (``yuqing run``, a push, a test), and sends a comment line every
 :data:`HEARTBEAT_SECONDS` so proxies keep the connection open. It ends when the client
-goes away (Starlette cancels the generator; the loop also checks between polls).
+goes away (Starlette cancels the generator; the loop also checks between polls). It sends
+only the alerts in the principal's department scope (:mod:`yuqing.privacy.alert_scope`);
+the others move its cursor on without being sent.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ from yuqing.alerts.rule_syntax import RuleSyntaxError
 from yuqing.alerts.rules_config import MonitorRule
 from yuqing.errors import ConfigError
 from yuqing.models import Document
+from yuqing.privacy.alert_scope import alert_filter, reserved_rule_id
+from yuqing.privacy.scope import Scope, request_scope
 from yuqing.settings import Settings
 from yuqing.store.base import Store, StoredAlert, StoredRule
 from yuqing.store.saved_rules import config_rule_ids, load_saved_rule
@@ -116,12 +120,20 @@ def new_rule_id(name: str, query: str) -> str:
 
 def check_rule(rule: StoredRule, settings: Settings) -> MonitorRule | None:
     """Check a rule before saving it, as ``yuqing run`` will load it: 422 ``rule_syntax``
-    (with the column), 409 ``rule_conflict`` (an id of yuqing.toml), 422 ``invalid_rule``
+    (with the column), 409 ``rule_conflict`` (an id of yuqing.toml or a reserved one,
+    :func:`~yuqing.privacy.alert_scope.reserved_rule_id`), 422 ``invalid_rule``
     (a trigger, severity or channel that does not check)."""
     try:
         matcher_for(rule.query)
     except RuleSyntaxError as exc:
         raise syntax_error(exc) from exc
+    if reserved_rule_id(rule.id):  # alerts of these ids follow a plan's or case's scope
+        raise ApiError(
+            409,
+            "rule_conflict",
+            f"rule id {rule.id!r} is reserved: ids starting with 'plan:' name monitoring "
+            "plans' rules, 'case-deadline' and 'digest' the system's; choose another id",
+        )
     if rule.id in config_rule_ids(settings):
         raise ApiError(
             409,
@@ -165,9 +177,15 @@ def preview_rule(
     }
 
 
-def _after(state: WebState, seq: int) -> list[StoredAlert]:
+def _after(state: WebState, seq: int, scope: Scope) -> tuple[list[StoredAlert], int, bool]:
+    """The alerts after ``seq`` that ``scope`` sees, the seq read up to, and whether a
+    whole batch was read (more may be waiting)."""
     with state.store() as store:
-        return store.alerts_after(seq, STREAM_BATCH)
+        found = store.alerts_after(seq, STREAM_BATCH)
+        visible = alert_filter(scope, store)  # fresh each poll: plans and cases change
+        kept = [stored for stored in found if visible(stored)]
+    last = found[-1].seq if found else seq
+    return kept, last, len(found) >= STREAM_BATCH
 
 
 def _last(state: WebState) -> int:
@@ -188,17 +206,17 @@ async def alert_events(request: Request, state: WebState, after: int | None) -> 
     """Server-sent events: ``event: alert`` with ``id: <seq>`` and the alert as JSON data,
     for each alert stored after ``after`` (None: after the newest at connection time)."""
     zone = state.settings.zone
+    scope = request_scope(request)
     seq = after if after is not None else await anyio.to_thread.run_sync(_last, state)
     yield f"retry: 2000\n: stream of new alerts after {seq}\n\n"
     beat = time.monotonic()
     while not await request.is_disconnected():
-        found = await anyio.to_thread.run_sync(_after, state, seq)
+        found, seq, full = await anyio.to_thread.run_sync(_after, state, seq, scope)
         for stored in found:
-            seq = stored.seq
             data = orjson.dumps(alert_dict(stored, zone)).decode()
             yield f"id: {stored.seq}\nevent: alert\ndata: {data}\n\n"
         if time.monotonic() - beat >= HEARTBEAT_SECONDS:
             beat = time.monotonic()
             yield ": keep-alive\n\n"
-        if len(found) < STREAM_BATCH:
+        if not full:
             await anyio.sleep(POLL_SECONDS)

@@ -8,7 +8,9 @@ keeps in the tab's ``sessionStorage``: no write endpoint without a token, no coo
 forge across sites (see docs/web.md, Decisions). The page data endpoints are reads:
 ``/alerts/stream`` (server-sent events, as ``/api/v1/alerts/stream``; an ``EventSource``
 cannot send a token) and ``/rules/preview`` (syntax check and matches, as
-``POST /api/v1/rules/test``).
+``POST /api/v1/rules/test``). The inbox, the stream and one alert follow the signed-in
+user's department scope (:mod:`yuqing.privacy.alert_scope`): another department's alert
+is left out of the inbox and the stream and answers 404.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingRes
 
 from yuqing.alerts.alert import KIND_LABELS, SEVERITY_LABELS
 from yuqing.alerts.rule_syntax import RuleSyntaxError
+from yuqing.privacy.alert_scope import AlertVisibility, visible_alerts
+from yuqing.privacy.scope import request_scope
 from yuqing.store.base import ALERT_STATUSES, AlertStatus
 from yuqing.web import alerts_view
 from yuqing.web.deps import WebState, error_body
@@ -82,7 +86,9 @@ def alerts_page(request: Request, status: str = "", rule: str = "") -> Response:
     tr = _translator(request)
     chosen = cast(AlertStatus, status) if status in ALERT_STATUSES else None
     with state.store() as store:
-        found = store.alerts(status=chosen, rule_id=rule or None, limit=INBOX_SIZE)
+        found = visible_alerts(
+            store, request_scope(request), status=chosen, rule_id=rule or None, limit=INBOX_SIZE
+        )
         last = store.last_alert_seq()
         rules = sorted(
             {r.id for r in store.rules()} | {str(t.get("id")) for t in state.settings.monitor.rules}
@@ -118,6 +124,8 @@ def alert_page(request: Request, alert_id: str) -> Response:
     tr = _translator(request)
     with state.store() as store:
         found = store.get_alert(alert_id)
+        if found is not None and not AlertVisibility(request_scope(request), store).sees(found):
+            found = None  # another department's alert: as if it did not exist
         deliveries = store.deliveries(alert_id=alert_id, limit=50) if found else []
     if found is None:
         return error_page(request, 404, tr.t("没有这条预警") + f"：{alert_id}")

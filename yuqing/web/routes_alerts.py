@@ -4,6 +4,8 @@ delete, test a query on stored posts).
 
 Reads follow the API's token rule (a token once any is configured); acknowledging and
 changing rules always need one, as pushing posts does. Errors have the API's one shape.
+Alerts follow the principal's department scope (:mod:`yuqing.privacy.alert_scope`): the
+list and the stream leave out what it does not see, one alert out of scope is a 404.
 """
 
 from __future__ import annotations
@@ -18,6 +20,9 @@ from pydantic import BaseModel, Field
 
 from yuqing.alerts.alert import SEVERITIES
 from yuqing.alerts.rule_syntax import RuleSyntaxError
+from yuqing.privacy.alert_scope import visible_alerts
+from yuqing.privacy.guards import alert_not_found, guard_alert
+from yuqing.privacy.scope import request_scope
 from yuqing.store.base import AlertStatus, StoredRule
 from yuqing.web import alerts_view
 from yuqing.web.auth import reads
@@ -82,7 +87,15 @@ def list_alerts(
     lo = time_param("since", since, settings)
     hi = time_param("until", until, settings)
     with state.store() as store:
-        found = store.alerts(since=lo, until=hi, status=status, rule_id=rule_id, limit=limit)
+        found = visible_alerts(
+            store,
+            request_scope(request),  # a department's own alerts and the shared ones
+            since=lo,
+            until=hi,
+            status=status,
+            rule_id=rule_id,
+            limit=limit,
+        )
     items = [alerts_view.alert_dict(s, settings.zone) for s in found]
     return {"ok": True, "count": len(items), "items": items}
 
@@ -115,10 +128,11 @@ def _event_stream(request: Request, state: WebState, after: int | None) -> Strea
 @router.get("/alerts/{alert_id}", summary="One stored alert")
 def get_alert(request: Request, state: State, token: Token, alert_id: str) -> dict[str, Any]:
     del token
+    guard_alert(request, state, alert_id)  # another department's alert is 404
     with state.store() as store:
         found = store.get_alert(alert_id)
     if found is None:
-        raise ApiError(404, "not_found", f"no alert {alert_id!r} in the store")
+        raise alert_not_found(alert_id)
     return {"ok": True, "alert": alerts_view.alert_dict(found, state.settings.zone)}
 
 
@@ -131,10 +145,11 @@ def acknowledge(
     body: Annotated[AckBody | None, Body()] = None,
 ) -> dict[str, Any]:
     del token
+    guard_alert(request, state, alert_id)  # another department's alert is 404
     who = acting_user(request, body.by if body is not None else None)
     with state.store() as store:
         if store.get_alert(alert_id) is None:
-            raise ApiError(404, "not_found", f"no alert {alert_id!r} in the store")
+            raise alert_not_found(alert_id)
         changed = store.acknowledge_alert(alert_id, who, datetime.now(UTC))
         found = store.get_alert(alert_id)
     assert found is not None

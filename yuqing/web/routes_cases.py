@@ -31,7 +31,7 @@ from yuqing.cases import (
 )
 from yuqing.cases.overdue_alerts import deadline_policy
 from yuqing.cases.repository import StoreCaseRepository
-from yuqing.privacy.guards import guard_case
+from yuqing.privacy.guards import guard_alert, guard_case
 from yuqing.privacy.scope import request_scope
 from yuqing.web import cases_view
 from yuqing.web.auth import reads
@@ -186,6 +186,8 @@ def _draft(facts: StatementFacts, state: WebState) -> str:
 def open_case(request: Request, state: State, token: Token, body: OpenBody) -> dict[str, Any]:
     del token
     guard_case(request, state)  # another department's case is 404
+    if body.alert_id is not None:
+        guard_alert(request, state, body.alert_id)  # nor open one from its alert
     with state.store() as store:
         case, suggestion = cases_view.open_case(
             store,

@@ -23,6 +23,7 @@ from yuqing.corrections import (
     relabel_post,
     split_event,
 )
+from yuqing.privacy.guards import guard_alert
 from yuqing.store.base import CORRECTION_KINDS, Correction
 from yuqing.web import alerts_view, views
 from yuqing.web.auth import principal_of
@@ -173,6 +174,7 @@ def false_alarm(
     body: Annotated[Who | None, Body()] = None,
 ) -> dict[str, Any]:
     del token
+    guard_alert(request, state, alert_id)  # another department's alert is 404
     given = body or Who(by=None, note="")
     who = _who(request, given.by)
     with state.store() as store:

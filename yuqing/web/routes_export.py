@@ -144,6 +144,7 @@ def export_alerts(
                 status=status,
                 rule_id=rule_id,
                 limit=limit,
+                scope=request_scope(request),  # a department's own and the shared alerts
             )
         except UsageError as exc:
             raise _bad(exc) from exc
