@@ -126,3 +126,25 @@ def test_indices_match_the_hasher() -> None:
     names = fz.tokens(normalize("食堂用过期食材，孩子腹痛！！学校必须给说法[怒] 不满意"))
     matrix = fz._hasher.transform([[name] for name in names]).tocsr()
     assert fz.indices(names).tolist() == matrix.indices.tolist()
+
+
+def test_nb_scaled_fit_folds_the_ratio_into_one_linear_row() -> None:
+    import numpy as np
+
+    from yuqing.analysis.training import fit, nb_ratio
+
+    rows = _sentiment_rows(200, 5)
+    fz = Featurizer(FeatureConfig())
+    x = fz.transform([t for t, _ in rows])
+    labels = ["positive" if lab == "1" else "negative" for _, lab in rows]
+    positive = np.array([lab == "positive" for lab in labels])
+    ratio = nb_ratio(x, positive)
+    assert ratio.shape == (x.shape[1],)
+    (bucket,) = fz.indices(["W:满意"])
+    assert ratio[bucket] > 0  # a positive-only word leans positive
+    model = fit(x, labels, task="sentiment", config=fz.config, c=3.0, seed=1, nb_scale=True)
+    assert model.coef.shape == (1, x.shape[1]) and model.meta["nb_scale"] is True
+    untouched = np.flatnonzero(x.getnnz(axis=0) == 0)
+    assert not model.coef[0, untouched].any()  # unseen buckets keep weight 0
+    assert model.predict(["服务很好，满意"]) == ["positive"]
+    assert model.predict(["快递很差，失望"]) == ["negative"]

@@ -93,7 +93,7 @@ def world(tmp_path: Path) -> Iterator[World]:
     with TestClient(create_app(settings)) as client:
         found = World(client, settings, tokens)
         for plan_id, dept in [("pa", "A局"), ("pb", "B局"), ("pn", None)]:
-            body = {"id": plan_id, "name": plan_id, "department": dept, "rules": []}
+            body: dict[str, Any] = {"id": plan_id, "name": plan_id, "department": dept, "rules": []}
             answer = client.put(
                 f"/api/v1/monitoring-plans/{plan_id}", json=body, headers=bearer(SERVICE)
             )

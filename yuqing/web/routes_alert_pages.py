@@ -1,11 +1,9 @@
 """The 预警 alerts inbox, one alert, and the 规则 rules page (Simplified by default, 繁體
 through ``?lang=zh-Hant``), plus the two page data endpoints their scripts read.
 
-Pages have no login yet, so they read like the other pages (openly; ``yuqing serve``
-binds to 127.0.0.1). Everything that changes state (acknowledging an alert, saving or
-deleting a rule) goes through the REST API with an API token that the page asks for and
-keeps in the tab's ``sessionStorage``: no write endpoint without a token, no cookie to
-forge across sites (see docs/web.md, Decisions). The page data endpoints are reads:
+Like every page they need a signed-in user (yuqing/web/auth.py): viewers read,
+acknowledging an alert or saving a rule goes through the REST API with the session (and its
+CSRF header) or an API token, and needs an analyst. The page data endpoints are reads:
 ``/alerts/stream`` (server-sent events, as ``/api/v1/alerts/stream``; an ``EventSource``
 cannot send a token) and ``/rules/preview`` (syntax check and matches, as
 ``POST /api/v1/rules/test``). The inbox, the stream and one alert follow the signed-in
