@@ -2,8 +2,9 @@
 
 :func:`train` with ``data=None`` runs the documented recipe over ../shared/data:
 
-* **sentiment**: Weibo senti 100k (dev part, weight 4), ChnSentiCorp train+dev, hotel
-  and online-shopping reviews; all de-duplicated (:func:`~yuqing.analysis.datasets.dedup_key`)
+* **sentiment**: Weibo senti 100k (dev part, weight 4, and again with emoticon codes
+  stripped, weight 2), ChnSentiCorp train+dev, hotel and online-shopping reviews;
+  NB-SVM style logistic regression (:func:`nb_ratio` folded into the weights); all de-duplicated (:func:`~yuqing.analysis.datasets.dedup_key`)
   before any split, ChnSentiCorp test and 5 % of each review set (by key hash) held out.
   Reported: Weibo 5-fold CV (also with emoticon codes stripped), held-out per set. The
   neutral threshold on ``|score|`` is tuned on SMP2020-EWECT train.
