@@ -295,9 +295,33 @@ def drill_run(
     report: Annotated[
         Path | None, typer.Option("--report", help="Write the drill report here as JSON.")
     ] = None,
+    push: Annotated[
+        str | None,
+        typer.Option(
+            "--push", help="Send to a running server's POST /api/v1/posts (its base URL)."
+        ),
+    ] = None,
+    token: Annotated[
+        str | None,
+        typer.Option(
+            envvar="YUQING_TOKEN",
+            show_envvar=True,
+            help="API token of --push ([web] api_tokens; default $YUQING_TOKEN).",
+        ),
+    ] = None,
+    stream: Annotated[
+        str | None,
+        typer.Option("--stream", help="Publish for workers: redis://host:6379/0?stream=..."),
+    ] = None,
+    hold: Annotated[
+        float,
+        typer.Option(help="--push/--stream: minutes the drill stays open after the last post."),
+    ] = 0.0,
 ) -> None:
     """Replay a scenario into its own store (--store, empty) with the monitoring rules
-    of the settings raising alerts on scenario time."""
+    of the settings raising alerts on scenario time; or into a running server (--push URL
+    with a token, or --stream for its workers), the report's timeline then at server time
+    (docs/drills.md)."""
     import signal
     import threading
 
@@ -312,6 +336,20 @@ def drill_run(
     clock = AcceleratedClock(sc.start, speed)
     stop = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: stop.set())
+    if push is not None or stream is not None:
+        from datetime import timedelta
+
+        from yuqing.drill.targets import run_to_target, target_for
+
+        target = target_for(push, token, stream, stop_event=stop)
+        done = run_to_target(
+            sc, target, speed=speed, seed=seed, settings=settings, stop_event=stop,
+            hold=timedelta(minutes=hold),
+        )  # fmt: skip
+        if report is not None:
+            report.write_bytes(orjson.dumps(done.as_dict(), option=orjson.OPT_INDENT_2))
+        print(done.summary())
+        return
     with dispatcher_for(settings, clock=clock, store_log=False) as dispatcher:
         engine = AlertEngine(rules_from_settings(settings), dispatcher, clock, settings.public_url)
         result = run_drill(

@@ -369,7 +369,8 @@ def load_settings(
         data = data.get("yuqing", data)
     elif explicit:
         raise ConfigError(f"{path}: configuration file not found")
-    env_over = _env_overrides({k: v for k, v in env.items() if k != "YUQING_CONFIG"})
+    not_settings = ("YUQING_CONFIG", "YUQING_TOKEN")  # the file; `drill run --push`'s token
+    env_over = _env_overrides({k: v for k, v in env.items() if k not in not_settings})
     data = _merge(_merge(data, env_over), overrides or {})
     try:
         return Settings.model_validate(data)

@@ -12,9 +12,9 @@ from yuqing.models import Document
 from yuqing.pipeline.dedup import Deduplicator
 from yuqing.pipeline.normalize import Normalizer
 from yuqing.pipeline.segment import Segmenter
-from yuqing.settings import DedupSettings
+from yuqing.settings import load_settings
 
-from .test_cluster import FOOD, make
+from .test_cluster import FOOD, event_of, make
 
 SETTINGS = {"max_open_events": 12, "soft_weight": 0.7, "close_after_hours": 30.0}
 
@@ -31,7 +31,7 @@ def demo_docs(n: int) -> list[Document]:
         for r in generate(n)
     ]
     docs.sort(key=lambda d: (d.published_at, d.id))
-    for stage in (Normalizer(), Segmenter(), Deduplicator(DedupSettings())):
+    for stage in (Normalizer(), Segmenter(), Deduplicator(load_settings(environ={}).dedup)):
         docs = stage.process(docs)
     for i, doc in enumerate(docs):  # a few hashtags, some shared by later posts
         if i % 7 == 0:
@@ -92,7 +92,7 @@ def test_a_diverged_assignment_is_reported_by_the_returned_id() -> None:
     docs = [make(str(i), text, i) for i, text in enumerate(FOOD)]
     live.process(docs[:2])
     replica = EventClusterer()
-    replica.apply(docs[0], docs[0].analysis["event_id"])  # type: ignore[arg-type]
+    replica.apply(docs[0], event_of(docs[0]))
     # a stored id this replica does not hold: it searches as assign does
     assert replica.apply(docs[1], "elsewhere") == docs[1].analysis["event_id"]
     assert state_of(replica) == state_of(live)

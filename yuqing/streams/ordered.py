@@ -14,13 +14,16 @@ before it in the stream is done), so the store's storage order is the stream ord
 Before it commits, a worker **catches up**: it reads every document stored since its
 replica's position (:meth:`~yuqing.store.base.Store.documents_after`) that another worker
 committed, and applies it to its replica: the dedup index is warmed with the stored
-``duplicate_of`` (no re-marking), the clusterer assigns it again (deterministic: the same
-event id as stored; a mismatch is counted in ``diverged``, which tests require to be 0),
+``duplicate_of`` (no re-marking), the clusterer replays the stored event id
+(:meth:`~yuqing.events.cluster.EventClusterer.apply`: the state it would have reached by
+assigning the post itself, without the similarity search; a stored id this replica could
+not have chosen is counted in ``diverged``, which tests require to be 0),
 and the alert engine sees it with saving and delivery switched off (:class:`AlertGate`),
 so windows and cooldowns advance without a second alert. Then it marks its own batch,
 assigns events, commits, saves the events the batch touched and the events it closed, and
 raises (saves and delivers) the alerts its batch fires. Each alert is raised by exactly one
-worker: the one that committed the batch that fired it.
+worker: the one that committed the batch that fired it. What does not depend on the order
+(the clusterer's features of the batch) is computed before the turn (:meth:`OrderedState.prepare`).
 
 Within one batch, the store may keep rows in another order than it was given (the SQLite
 store groups the rows of a batch by their null columns), so a replica cannot read the

@@ -27,7 +27,6 @@ reported as ``waited`` seconds in the worker's report.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -128,12 +127,6 @@ class Turnstile:
         )
         rows: Any = answer  # RESP2 shape: [[stream, [(id, fields)]]]
         return bytes(rows[0][1][-1][0]) if rows and rows[0][1] else after
-
-
-def backoff(delay: float) -> float:
-    """Sleep ``delay`` seconds and return the next delay (doubling up to 20 ms)."""
-    time.sleep(delay)
-    return min(delay * 2, 0.02)
 
 
 def _name(value: bytes | str) -> bytes:

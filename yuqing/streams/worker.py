@@ -11,10 +11,16 @@ Each worker is one consumer of a Redis consumer group. It loops:
    already stored (same source and id) and runs the per-post stages of the pipeline
    (normalize, segment, keywords, the models) at the same time as the other workers;
 4. waits for the batch's turn (:mod:`yuqing.streams.turn`: every earlier entry of the
-   stream is done), catches its replica of the order-dependent state up with what other
-   workers committed, then marks near-duplicates, assigns events, ``store.add_documents``,
-   saves the touched events and raises the batch's alerts (:mod:`yuqing.streams.ordered`);
-5. only after that commit: ``XACK`` and ``XDEL`` the batch in one ``MULTI``.
+   stream is done; it blocks on the commit log meanwhile), catches its replica of the
+   order-dependent state up with what other workers committed (replaying their stored
+   event ids), then marks near-duplicates, assigns events (features computed before the
+   turn), ``store.add_documents``, saves the touched events and raises the batch's
+   alerts (:mod:`yuqing.streams.ordered`);
+5. only after that commit: ``XACK`` and ``XDEL`` the batch in one ``MULTI``; then search
+   indexing (``index_pending``), outside the turn.
+
+The report gives CPU seconds (``cpu``), of which in turns (``turn_cpu``: serialized
+across workers) and replaying (``replay_cpu``), for benchmarks/stream_workers.py.
 
 Delivery is at-least-once (a worker killed between its commit and its XACK sees the batch
 delivered again); writes are idempotent by (source, id); together every post is stored
