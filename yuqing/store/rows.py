@@ -82,8 +82,57 @@ def _json(value: Any, doc: Document, name: str) -> str | None:
         ) from exc
 
 
+_dumps = orjson.dumps
+_NON_STR_KEYS = orjson.OPT_NON_STR_KEYS
+
+
 def document_to_row(doc: Document, ingested_at: int) -> tuple[Any, ...]:
-    """The row for ``doc``; ``ingested_at`` (microseconds) fills a missing ``doc.ingested_at``."""
+    """The row for ``doc``; ``ingested_at`` (microseconds) fills a missing ``doc.ingested_at``.
+
+    Built in one expression without per-field checks (a naive time or a value that is not
+    JSON fails with ``TypeError``); on any ``TypeError`` the row is built again field by
+    field, which names the field that failed."""
+    published, ingested, verified = doc.published_at, doc.ingested_at, doc.author_verified
+    try:
+        return (
+            doc.source,
+            doc.id,
+            doc.text,
+            doc.norm_text,
+            doc.quoted_text,
+            doc.title,
+            doc.url,
+            doc.author,
+            doc.author_followers,
+            None if verified is None else int(verified),
+            None if published is None else (published - EPOCH) // _ONE_US,
+            ingested_at if ingested is None else (ingested - EPOCH) // _ONE_US,
+            doc.region,
+            doc.reposts,
+            doc.comments,
+            doc.likes,
+            doc.parent_id,
+            _dumps(doc.extra, option=_NON_STR_KEYS).decode() if doc.extra else None,
+            _dumps(doc.repost_chain, option=_NON_STR_KEYS).decode() if doc.repost_chain else None,
+            _dumps(doc.urls, option=_NON_STR_KEYS).decode() if doc.urls else None,
+            _dumps(doc.mentions, option=_NON_STR_KEYS).decode() if doc.mentions else None,
+            _dumps(doc.hashtags, option=_NON_STR_KEYS).decode() if doc.hashtags else None,
+            _dumps(doc.emojis, option=_NON_STR_KEYS).decode() if doc.emojis else None,
+            doc.content_hash,
+            doc.duplicate_of,
+            doc.duplicate_of_source,
+            doc.repost_of,
+            doc.repost_of_source,
+            " ".join(doc.tokens),
+            _dumps(doc.keywords, option=_NON_STR_KEYS).decode() if doc.keywords else None,
+            _dumps(doc.analysis, option=_NON_STR_KEYS).decode() if doc.analysis else None,
+        )
+    except TypeError:
+        return _checked_row(doc, ingested_at)
+
+
+def _checked_row(doc: Document, ingested_at: int) -> tuple[Any, ...]:
+    """:func:`document_to_row` field by field: raises StoreError naming what failed."""
     where = f"document ({doc.source}, {doc.id})"
     ingested = to_micros(doc.ingested_at, f"{where} ingested_at")
     return (

@@ -133,21 +133,31 @@ class SQLiteStore(
         now = time.time_ns() // 1000
         first: dict[tuple[str, str], Document] = {}
         for doc in docs:
-            first.setdefault(doc.key, doc)  # a key repeated in the batch: the first one wins
-        groups = _by_columns(document_to_row(doc, now) for doc in first.values())
-        dups = [doc for doc in docs if doc.duplicate_of is not None]
+            key = (doc.source, doc.id)
+            if key not in first:  # a key repeated in the batch: the first one wins
+                first[key] = doc
+        rows = [document_to_row(doc, now) for doc in first.values()]
+        groups = _by_columns(iter(rows))
+        dups = [key for key, doc in first.items() if doc.duplicate_of is not None]
         with self._transaction("adding documents") as conn:
-            before = self._existing(conn, [doc.key for doc in dups]) if dups else set()
+            before = self._existing(conn, dups) if dups else set()
             stored = 0
             last = sqlite_rollups.last_pk(conn)
-            for mask, rows in groups.items():
-                stored += conn.executemany(_insert_sql(mask), rows).rowcount
+            for mask, group in groups.items():
+                stored += conn.executemany(_insert_sql(mask), group).rowcount
             if stored and last is not None:
-                sqlite_rollups.add_stored(conn, last, first)  # the counts of migration 11
+                # the counts of migration 11; all stored: their times are in the rows
+                published = [row[_PUBLISHED] for row in rows] if stored == len(rows) else None
+                sqlite_rollups.add_stored(conn, last, first, published)
             if dups:
+                originals = Counter(
+                    (first[key].duplicate_of_source or key[0], first[key].duplicate_of)
+                    for key in dups
+                    if key not in before
+                )
                 conn.executemany(
                     "UPDATE documents SET duplicates = duplicates + ? WHERE source = ? AND id = ?",
-                    [(n, src, id_) for (src, id_), n in _new_duplicates(docs, before).items()],
+                    [(n, src, id_) for (src, id_), n in originals.items()],
                 )
             if cursor is not None:
                 conn.execute(
@@ -516,6 +526,9 @@ def _by_columns(rows: Iterator[tuple[Any, ...]]) -> dict[tuple[bool, ...], list[
     return groups
 
 
+_PUBLISHED = COLUMNS.index("published_at")
+
+
 @lru_cache(maxsize=256)
 def _insert_sql(mask: tuple[bool, ...]) -> str:
     names = list(compress(COLUMNS, mask))
@@ -523,23 +536,6 @@ def _insert_sql(mask: tuple[bool, ...]) -> str:
         f"INSERT INTO documents ({', '.join(names)}) VALUES ({', '.join('?' * len(names))}) "
         "ON CONFLICT (source, id) DO NOTHING"
     )
-
-
-def _new_duplicates(
-    docs: Sequence[Document], before: set[tuple[str, str]]
-) -> Counter[tuple[str, str]]:
-    """Originals' keys -> how many newly stored duplicates point at them. A key stored
-    before, or repeated in the batch after its first occurrence, was not stored now."""
-    seen: set[tuple[str, str]] = set()
-    counts: Counter[tuple[str, str]] = Counter()
-    for doc in docs:
-        key = doc.key
-        if key in seen:
-            continue
-        seen.add(key)
-        if doc.duplicate_of is not None and key not in before:
-            counts[(doc.duplicate_of_source or doc.source, doc.duplicate_of)] += 1
-    return counts
 
 
 def make_snippet(

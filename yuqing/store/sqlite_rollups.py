@@ -3,10 +3,12 @@ tables and how windows are answered): migration 11, the upkeep, and the reader.
 
 Upkeep, in the transaction that changes the posts:
 
-* ``add_documents`` adds the rows it stored (``pk`` above the largest before the insert:
-  SQLite gives a new row the largest rowid plus one) with :func:`add_stored`: the batch's
-  labels counted in Python from its documents, one ``executemany`` of upserts per table
-  (a label that is not a plain string goes through the triggers' SQL instead);
+* ``add_documents`` adds the rows it stored with :func:`add_stored`: the batch's labels
+  counted in Python from its documents (:mod:`yuqing.store.rollup_batch`), one
+  ``executemany`` of upserts per table (a label that is not a plain string goes through
+  the triggers' SQL instead). When every post of the batch was new, their times come from
+  the rows just built; otherwise the new rows are read back (``pk`` above the largest
+  before the insert: SQLite gives a new row the largest rowid plus one);
 * a row trigger on ``UPDATE OF`` the counted columns subtracts the old row's labels and adds the new row's, only
   when a label, the time, the source, the region or a count changed (``update_analysis``,
   corrections, claims and reanalysis change labels; retention removes text and keeps them,
@@ -21,14 +23,15 @@ published_at)`` index (the newest posts of one source) and the indexes that make
 from __future__ import annotations
 
 import sqlite3
-from collections import Counter
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 import orjson
 
+from yuqing.errors import StoreError
 from yuqing.models import Document
+from yuqing.store import rollup_batch
 from yuqing.store import sqlite_queries as queries
 from yuqing.store.base import EventRollup, TrendCount
 from yuqing.store.rollups import EVENT_LABEL_DIMS, MIX_DIMS, SLOT_US, slot_range
@@ -184,103 +187,83 @@ def last_pk(conn: sqlite3.Connection) -> int | None:
 
 
 def add_stored(
-    conn: sqlite3.Connection, after: int, docs: Mapping[tuple[str, str], Document]
+    conn: sqlite3.Connection,
+    after: int,
+    docs: Mapping[tuple[str, str], Document],
+    published: Sequence[int | None] | None = None,
 ) -> None:
     """Count the posts stored with ``pk`` above ``after`` (in the caller's transaction).
 
-    The labels are read from the batch's documents in Python (parsing each stored analysis
-    again in SQL, once per label, halved the write rate); a post with a label that is not
-    a plain string (SQLite would render a number or an object its own way) is counted by
-    the same SQL as the triggers, so both sides always agree."""
-    posts: Counter[tuple[str, int, str]] = Counter()
-    labels: Counter[tuple[str, str, int, str]] = Counter()
-    events: dict[tuple[int, str], list[int]] = {}
-    odd: list[int] = []
-    for pk, source, id_, micros in conn.execute(
-        "SELECT pk, source, id, published_at FROM documents WHERE pk > ?", (after,)
-    ):
-        if micros is None:
-            continue  # no time: not counted
-        doc = docs.get((source, id_))
-        found = None if doc is None else _labels_of(doc, micros)
-        if found is None:
-            odd.append(pk)
-            continue
-        slot, event, pairs = found
-        for dim, value in pairs:
-            posts[(dim, slot, value)] += 1
-            if event is not None and dim in EVENT_LABEL_DIMS:
-                labels[(event, dim, slot, value)] += 1
-        if event is not None and doc is not None:
-            sums = events.setdefault((slot, event), [0, 0, 0, 0])
-            for i, n in enumerate((1, doc.reposts, doc.comments, doc.likes)):
-                sums[i] += n
+    ``published``: the stored ``published_at`` of each of ``docs`` in order, when every one
+    of them was stored now (nothing is read back then). The labels are read from the
+    batch's documents in Python (:mod:`yuqing.store.rollup_batch`; parsing each stored
+    analysis again in SQL, once per label, halved the write rate), and the batch's totals
+    are upserted with one ``executemany`` per table. A post with a label
+    that is not a plain string (SQLite would render a number or an object its own way) is
+    counted by the same SQL as the triggers, so both sides always agree."""
+    stored: list[tuple[int | tuple[str, str], Document | None, int]]
+    if published is not None:
+        stored = [
+            (key, doc, micros)
+            for (key, doc), micros in zip(docs.items(), published, strict=True)
+            if micros is not None  # no time: not counted
+        ]
+    else:
+        stored = [
+            (pk, docs.get((source, id_)), micros)
+            for pk, source, id_, micros in conn.execute(
+                "SELECT pk, source, id, published_at FROM documents "
+                "WHERE pk > ? AND published_at IS NOT NULL",
+                (after,),
+            )
+        ]
+    found = [doc for _, doc, _ in stored]
+    times = [micros for _, _, micros in stored]
+    counts = None if None in found else rollup_batch.count(found, times)  # type: ignore[arg-type]
+    odd: list[int | tuple[str, str]] = []
+    if counts is None:
+        plain: list[Document] = []
+        times = []
+        for ident, doc, micros in stored:
+            if doc is not None and rollup_batch.is_plain(doc, micros):
+                plain.append(doc)
+                times.append(micros)
+            else:
+                odd.append(ident)
+        counts = rollup_batch.count(plain, times)
+        if counts is None:
+            raise StoreError("rollups: a post that is_plain() accepts could not be counted")
     conn.executemany(
         "INSERT INTO rollups (dim, slot, value, posts) VALUES (?, ?, ?, ?) "
         "ON CONFLICT (dim, slot, value) DO UPDATE SET posts = posts + excluded.posts",
-        [(*key, n) for key, n in posts.items()],
+        counts.posts,
     )
     conn.executemany(
         "INSERT INTO rollup_event_labels (event_id, dim, slot, value, posts) "
         "VALUES (?, ?, ?, ?, ?) ON CONFLICT (event_id, dim, slot, value) DO UPDATE SET "
         "posts = posts + excluded.posts",
-        [(*key, n) for key, n in labels.items()],
+        counts.labels,
     )
     conn.executemany(
         "INSERT INTO rollup_events (slot, event_id, posts, reposts, comments, likes) "
         "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (slot, event_id) DO UPDATE SET "
         "posts = posts + excluded.posts, reposts = reposts + excluded.reposts, "
         "comments = comments + excluded.comments, likes = likes + excluded.likes",
-        [(*key, *sums) for key, sums in events.items()],
+        counts.events,
     )
-    for start in range(0, len(odd), 500):
-        chunk = orjson.dumps(odd[start : start + 500]).decode()
+    pks = [_pk_of(conn, ident) for ident in odd]
+    for start in range(0, len(pks), 500):
+        chunk = orjson.dumps(pks[start : start + 500]).decode()
         for statement in _ADD_LISTED:
             conn.execute(statement, {"pks": chunk})
 
 
-Labels = tuple[int, str | None, list[tuple[str, str]]]
-
-
-def _labels_of(doc: Document, micros: int) -> Labels | None:
-    """(slot, event id, [(dim, value)]) of a post published at ``micros`` as the SQL of
-    :func:`_labels` counts it; None when a label is not a plain string (or the time is
-    before 1970), for the SQL to count."""
-    a = doc.analysis or {}
-    risk = a.get("risk")
-    if micros < 0 or not isinstance(risk, dict | None):
-        return None
-    sentiment, emotion = a.get("sentiment"), a.get("emotion")
-    kind = None if risk is None else risk.get("type")
-    event = a.get("event_id")
-    regions = a.get("regions")
-    for v in (sentiment, emotion, kind, event, doc.region):
-        if v is not None and type(v) is not str:
-            return None
-    if not isinstance(regions, list | None):
-        return None
-    pairs = [("total", ""), ("source", doc.source)]
-    if sentiment is not None:
-        pairs.append(("sentiment", sentiment))
-    if emotion is not None:
-        pairs.append(("emotion", emotion))
-    if kind is not None:
-        pairs.append(("risk", kind))
-    if doc.duplicate_of is not None:
-        pairs.append(("duplicate", ""))
-    if doc.repost_of is not None:
-        pairs.append(("repost", ""))
-    for region in regions or ():
-        if type(region) is not dict:
-            return None
-        name = region.get("name")
-        if name is not None:
-            if type(name) is not str:
-                return None
-            pairs.append(("region", name))
-    if not regions and doc.region is not None:
-        pairs.append(("region", doc.region))
-    return micros // SLOT_US, event, pairs
+def _pk_of(conn: sqlite3.Connection, ident: int | tuple[str, str]) -> int:
+    if isinstance(ident, int):
+        return ident
+    return int(
+        conn.execute("SELECT pk FROM documents WHERE source = ? AND id = ?", ident).fetchone()[0]
+    )
 
 
 def stats_counts(conn: sqlite3.Connection) -> tuple[dict[str, int], int, int]:
