@@ -165,6 +165,11 @@ class WebSettings(BaseModel):
         "(comma-separated in YUQING_WEB__API_TOKENS)",
     )
     max_push: int = Field(1000, ge=1, description="most records in one POST /api/v1/posts")
+    push_alerts: bool = Field(
+        True,
+        description="run the alert rules (yuqing.toml, saved, plans) on posts pushed to "
+        "POST /api/v1/posts, store their alerts and deliver them through [[alerts.channels]]",
+    )
     secret_key: str | None = Field(
         None,
         min_length=16,

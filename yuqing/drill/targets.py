@@ -26,8 +26,8 @@ the token; other answers and a server still unreachable after the retries raise
 :class:`PushError`. The server's store must hold no posts at the start (drill posts go to
 their own store), and the counts of the report (stored, events, negative, rumours,
 group_incident, alerts) are read back from ``/api/v1/stats`` and ``/api/v1/alerts`` at the
-end. The push API stores and analyses posts but runs no alert rules: alerts of a pushed
-drill come only from a process that runs the rules on that store (docs/drills.md).
+end. The server runs its alert rules on pushed posts (``[web] push_alerts``), so a pushed
+drill raises alerts in the server like any pushed feed (docs/drills.md).
 
 **Stream.** The workers analyse, cluster, store and raise alerts (the rules of their
 settings and those saved in the store); the report counts what was published, and leaves

@@ -54,7 +54,7 @@ class WebState:
         self._lock = threading.Lock()
         from yuqing.web.push import PushService
 
-        self.push = PushService(settings)
+        self.push = PushService(settings, self.clock)  # closed by push_lifespan
 
     @contextmanager
     def store(self) -> Iterator[Store]:

@@ -6,27 +6,41 @@ is built on the first push (the models take a second or two to load), warmed wit
 store's recent posts like ``yuqing ingest`` does, and used under a lock, because its
 stages keep state (the near-duplicate index, the open events). The events that the batch
 touched, and any that closed, are saved with ``Store.upsert_events``.
+
+Then, unless ``[web] push_alerts`` is off, the batch's newly stored posts go through the
+alert rules (:class:`~yuqing.web.push_alerts.PushAlerts`, built on the first push that
+stores a post, under the same lock): alerts are stored and delivered, and the answer's
+``alerts`` counts them (null when alerts are off or their engine could not be built, which
+is logged and retried at the next push; the posts stay stored). :func:`push_lifespan`
+closes the engine's dispatcher when the app shuts down.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
+from fastapi import FastAPI
+from starlette.concurrency import run_in_threadpool
 
-from yuqing.errors import RecordError
+from yuqing.clock import Clock, SystemClock
+from yuqing.errors import RecordError, YuqingError
 from yuqing.models import Cursor, Document
 from yuqing.pipeline.stage import Pipeline
 from yuqing.settings import Settings
 from yuqing.sources.base import SourceBatch
 from yuqing.sources.record import to_document
 from yuqing.store.base import Store
+from yuqing.web.push_alerts import PushAlerts, event_titles
 
 DEFAULT_SOURCE = "push"
+LOG = logging.getLogger("yuqing.web.push")
 
 
 @dataclass(slots=True)
@@ -42,12 +56,14 @@ class Rejected:
 @dataclass(slots=True)
 class PushResult:
     """``accepted`` valid records, of which ``stored`` were new and ``existing`` already
-    stored (or repeated in the batch); ``rejected`` with their 0-based index."""
+    stored (or repeated in the batch); ``rejected`` with their 0-based index; ``alerts``
+    raised by the stored posts (None when push alerts are off or could not run)."""
 
     accepted: int = 0
     stored: int = 0
     existing: int = 0
     rejected: list[Rejected] = field(default_factory=list)
+    alerts: int | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -56,6 +72,7 @@ class PushResult:
             "stored": self.stored,
             "existing": self.existing,
             "rejected": [r.as_dict() for r in self.rejected],
+            "alerts": self.alerts,
         }
 
 
@@ -73,10 +90,14 @@ class _Batch:
 
 
 class PushService:
-    def __init__(self, settings: Settings) -> None:
+    """The push API's pipeline and alert engine (one per app; ``clock`` stamps alerts)."""
+
+    def __init__(self, settings: Settings, clock: Clock | None = None) -> None:
         self.settings = settings
+        self.clock: Clock = clock or SystemClock()
         self._lock = threading.Lock()
         self._pipeline: Pipeline | None = None
+        self._alerts: PushAlerts | None = None
 
     def validate(self, records: Sequence[Any]) -> tuple[list[Document], list[Rejected]]:
         """Input records -> documents, or rejections with their index and reason."""
@@ -123,7 +144,8 @@ class PushService:
         from yuqing.runtime.ingest import Ingestor
 
         docs, rejected = self.validate(records)
-        result = PushResult(accepted=len(docs), rejected=rejected)
+        alerts = 0 if self.settings.web.push_alerts else None
+        result = PushResult(accepted=len(docs), rejected=rejected, alerts=alerts)
         if not docs:
             return result
         with self._lock:
@@ -140,6 +162,40 @@ class PushService:
                 events += [e for e in clusterer.open_events() if e.id in touched]
                 if events:
                     store.upsert_events(events)
+            if self.settings.web.push_alerts:
+                result.alerts = self._raise_alerts(store, pipeline, stored)
         result.stored = report.stored
         result.existing = report.existing
         return result
+
+    def _raise_alerts(self, store: Store, pipeline: Pipeline, stored: list[Document]) -> int | None:
+        """Run the newly stored posts through the alert rules (under the push lock)."""
+        if not stored:
+            return 0
+        try:
+            if self._alerts is None:
+                clusterer = next((s for s in pipeline.stages if s.name == "events"), None)
+                self._alerts = PushAlerts(self.settings, store, self.clock, event_titles(clusterer))
+            return len(self._alerts.process(store, stored))
+        except YuqingError as exc:  # the posts are stored: answer, and log
+            LOG.error("push alerts: %d stored post(s) not checked: %s", len(stored), exc)
+            return None
+
+    def close(self) -> None:
+        """Close the alert engine's dispatcher (pending deliveries get a few seconds)."""
+        with self._lock:
+            alerts, self._alerts = self._alerts, None
+        if alerts is not None:
+            alerts.close()
+
+
+@asynccontextmanager
+async def push_lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """The push router's lifespan: close the push alerts' dispatcher at app shutdown."""
+    try:
+        yield
+    finally:
+        web = getattr(app.state, "web", None)
+        push = getattr(web, "push", None)
+        if isinstance(push, PushService):
+            await run_in_threadpool(push.close)

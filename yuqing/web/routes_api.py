@@ -21,6 +21,7 @@ from yuqing.web.auth import public
 from yuqing.web.deps import ApiError, WebState, time_param, usage_error, web_state
 from yuqing.web.highlight import snippet_html
 from yuqing.web.i18n import to_simplified
+from yuqing.web.push import push_lifespan
 
 bearer = HTTPBearer(auto_error=False, description="An API token from web.api_tokens")
 
@@ -47,7 +48,8 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorBody} for status in (400, 401, 403, 404, 413, 422, 500)
 }
 
-router = APIRouter(prefix="/api/v1", tags=["api v1"], responses=ERRORS)
+# its lifespan closes the push alerts' dispatcher at shutdown
+router = APIRouter(prefix="/api/v1", tags=["api v1"], responses=ERRORS, lifespan=push_lifespan)
 
 State = Annotated[WebState, Depends(web_state)]
 Token = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
