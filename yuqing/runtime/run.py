@@ -156,6 +156,7 @@ def run_forever(
         store = open_store(settings.store)
         try:
             rules += saved_rules(store, settings)
+            followup.start(store)  # plan subscribers get the alerts stored from now on
             sync = RuleSync(settings)
             sync.changes(store)
             engine = AlertEngine(

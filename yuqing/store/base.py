@@ -239,6 +239,33 @@ AuditAction = Literal[
 AUDIT_ACTIONS: tuple[str, ...] = get_args(AuditAction)
 
 
+# -- subscriptions (yuqing.alerts.subscriptions): a user's delivery of one plan's alerts --------
+SubscriptionMode = Literal["immediate", "hourly", "daily"]
+SUBSCRIPTION_MODES: tuple[str, ...] = get_args(SubscriptionMode)
+
+
+@dataclass(slots=True)
+class Subscription:
+    """``username`` gets the alerts of plan ``plan_id`` on the ``[[alerts.channels]]``
+    channel ``channel``: each at once (``immediate``) or in an hourly or daily digest. One
+    per user and plan; ``updated_at`` (aware) is when it was last saved."""
+
+    username: str
+    plan_id: str
+    channel: str
+    mode: SubscriptionMode
+    updated_at: datetime
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "username": self.username,
+            "plan_id": self.plan_id,
+            "channel": self.channel,
+            "mode": self.mode,
+            "updated_at": self.updated_at.isoformat(),
+        }
+
+
 @dataclass(slots=True)
 class AuditEntry:
     """One line of the append-only audit log: ``action`` done by ``actor`` (a username, or
@@ -683,6 +710,24 @@ class Store(Protocol):
         """Delete every stored post whose ``author`` is exactly ``author`` (of one source, or
         of all), with its search index entry, in one transaction; return how many (with
         ``dry_run``: how many would go). A blank author raises StoreError."""
+        ...
+
+    # -- subscriptions (yuqing.alerts.subscriptions): one per user and plan -----------------
+
+    def save_subscription(self, subscription: Subscription) -> bool:
+        """Insert or replace the subscription of (username, plan_id); True when new. An
+        unknown user or plan, or a mode not in SUBSCRIPTION_MODES, raises StoreError."""
+        ...
+
+    def subscriptions(
+        self, *, username: str | None = None, plan_id: str | None = None
+    ) -> list[Subscription]:
+        """The subscriptions (of one user, of one plan), by username then plan id. Deleting
+        a plan or a user deletes theirs."""
+        ...
+
+    def delete_subscription(self, username: str, plan_id: str) -> bool:
+        """Delete one; False when there was none."""
         ...
 
     def close(self) -> None: ...

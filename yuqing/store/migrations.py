@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass
 
 from yuqing.errors import MigrationError
-from yuqing.store import sqlite_rollups
+from yuqing.store import sqlite_rollups, sqlite_subscriptions
 from yuqing.store.searchtext import FTS_TOKENIZER
 
 
@@ -326,6 +326,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     ),
     # Pre-aggregated counts, their upkeep triggers, backfilled (yuqing.store.sqlite_rollups).
     Migration(11, sqlite_rollups.MIGRATION_NAME, sqlite_rollups.MIGRATION_STATEMENTS),
+    # Users' subscriptions to plans (yuqing.store.sqlite_subscriptions).
+    Migration(12, sqlite_subscriptions.MIGRATION_NAME, sqlite_subscriptions.MIGRATION_STATEMENTS),
 )
 
 LATEST = MIGRATIONS[-1].version

@@ -58,6 +58,7 @@ from yuqing.store.postgres_partitions import Partitions, month_of
 from yuqing.store.postgres_plans import PostgresPlans
 from yuqing.store.postgres_privacy import PostgresPrivacy
 from yuqing.store.postgres_rows import SELECT_COLUMNS, fetch_by_position, lookup_keys
+from yuqing.store.postgres_subscriptions import PostgresSubscriptions
 from yuqing.store.postgres_users import PostgresUsers
 from yuqing.store.rows import COLUMNS, document_to_row, from_micros, row_to_document, to_micros
 from yuqing.store.url import redact_url
@@ -86,6 +87,7 @@ class PostgresStore(
     PostgresCorrections,
     PostgresPlans,
     PostgresPrivacy,
+    PostgresSubscriptions,
 ):
     """A store in one PostgreSQL schema (the first of the connection's ``search_path``).
     Open it with :func:`yuqing.store.url.open_store`."""

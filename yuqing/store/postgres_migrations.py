@@ -44,6 +44,7 @@ from yuqing.store import (
     postgres_plans,
     postgres_privacy,
     postgres_rollups,
+    postgres_subscriptions,
     postgres_users,
 )
 
@@ -255,6 +256,9 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(9, postgres_plans.MIGRATION_NAME, postgres_plans.MIGRATION_STATEMENTS),
     Migration(10, postgres_privacy.MIGRATION_NAME, postgres_privacy.MIGRATION_STATEMENTS),
     Migration(11, postgres_rollups.MIGRATION_NAME, postgres_rollups.MIGRATION_STATEMENTS),
+    Migration(
+        12, postgres_subscriptions.MIGRATION_NAME, postgres_subscriptions.MIGRATION_STATEMENTS
+    ),
 )
 
 LATEST = MIGRATIONS[-1].version

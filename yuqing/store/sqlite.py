@@ -46,6 +46,7 @@ from yuqing.store.sqlite_corrections import SQLiteCorrections
 from yuqing.store.sqlite_history import SQLiteHistory
 from yuqing.store.sqlite_plans import SQLitePlans
 from yuqing.store.sqlite_privacy import SQLitePrivacy
+from yuqing.store.sqlite_subscriptions import SQLiteSubscriptions
 from yuqing.store.sqlite_users import SQLiteUsers
 
 if TYPE_CHECKING:
@@ -60,7 +61,13 @@ SNIPPET_CHARS = 60
 
 
 class SQLiteStore(
-    SQLiteHistory, SQLiteClaims, SQLiteUsers, SQLiteCorrections, SQLitePlans, SQLitePrivacy
+    SQLiteHistory,
+    SQLiteClaims,
+    SQLiteUsers,
+    SQLiteCorrections,
+    SQLitePlans,
+    SQLitePrivacy,
+    SQLiteSubscriptions,
 ):
     """A store in one SQLite file (or ``:memory:``). Open it with
     :func:`yuqing.store.url.open_store`; use it from one thread."""

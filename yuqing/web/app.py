@@ -137,6 +137,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
         routes_cases,
         routes_judgement,
         routes_pages,
+        routes_subscriptions,
         routes_users,
     )
     from yuqing.web.routes_alert_pages import router as alert_pages
@@ -175,6 +176,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(routes_auth.router)
     app.include_router(routes_users.router)
+    app.include_router(routes_subscriptions.router)  # /api/v1/users/me/subscriptions
     app.include_router(routes_api.router)
     app.include_router(routes_judgement.router)
     app.include_router(routes_alerts.router)
