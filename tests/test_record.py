@@ -242,3 +242,19 @@ def test_never_raises_anything_but_record_error(record: dict[str, Any]) -> None:
     else:
         assert d.text.strip()
         assert d.published_at is None or d.published_at.tzinfo is UTC
+
+
+def test_nul_characters_are_removed_everywhere() -> None:
+    """PostgreSQL cannot store U+0000: it is removed at the input, nested values included."""
+    got = doc(
+        {
+            "id": "a\x001",
+            "text": "学校\x00食堂",
+            "title": "\x00标题",
+            "author": "小\x00王",
+            "lang": {"k\x00": ["v\x00", 1]},
+        }
+    )
+    assert (got.id, got.text, got.title, got.author) == ("a1", "学校食堂", "标题", "小王")
+    assert got.extra == {"lang": {"k": ["v", 1]}}
+    assert code_of({"text": "\x00 \x00"}) == "empty_text"

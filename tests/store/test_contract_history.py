@@ -53,3 +53,18 @@ def test_update_analysis_refuses_non_objects_and_changes_nothing(store: Store) -
         )
     got = store.get_document("weibo", "a")
     assert got is not None and got.analysis == {"sentiment": "neutral"}
+
+
+def test_a_record_with_nul_characters_is_stored_on_every_backend(store: Store) -> None:
+    """PostgreSQL cannot store U+0000; records lose it at the input, so both backends keep
+    the same post (and a server-mode batch never fails on it)."""
+    from zoneinfo import ZoneInfo
+
+    from yuqing.sources.record import to_document
+
+    record = {"id": "nul-1", "text": "含\x00空字符", "meta": {"k": "v\x00"}}
+    made = to_document(record, line=1, default_source="t", zone=ZoneInfo("Asia/Shanghai"))
+    made.norm_text = made.text
+    assert store.add_documents([made]).stored == 1
+    got = store.get_document("t", "nul-1")
+    assert got is not None and got.text == "含空字符" and got.extra == {"meta": {"k": "v"}}

@@ -59,7 +59,7 @@ def write_posts(
     return [(str(r["source"]), str(r["id"])) for r in records]
 
 
-PG_URL = os.environ.get("YUQING_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+PG_URL = os.environ.get("YUQING_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 
 
 def postgres_url() -> Iterator[str]:

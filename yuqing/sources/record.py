@@ -211,15 +211,31 @@ def _bad(name: str, value: Any, expected: str, line: int) -> RecordError:
     return RecordError("bad_type", f"field {name!r} must be {expected}, got {shown}", line)
 
 
+def _without_nul(value: Any) -> Any:
+    """``value`` with every U+0000 removed from its strings (nested lists and objects too).
+
+    NUL is never part of a post's meaning, and PostgreSQL cannot store it in text or JSON:
+    removed at the input, one stray character cannot make a server-mode batch fail, and both
+    backends keep the same text."""
+    if isinstance(value, str):
+        return value.replace("\x00", "") if "\x00" in value else value
+    if isinstance(value, dict):
+        return {_without_nul(k): _without_nul(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_without_nul(v) for v in value]
+    return value
+
+
 def _as_str(name: str, value: Any, line: int) -> str | None:
     if isinstance(value, str):
+        value = _without_nul(value)
         return value if value.strip() else None
     raise _bad(name, value, "a string", line)
 
 
 def _as_id(name: str, value: Any, line: int) -> str | None:
     if isinstance(value, str):
-        value = value.strip()
+        value = _without_nul(value).strip()
         return value or None
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
@@ -289,7 +305,7 @@ def to_document(
     for column, value in record.items():
         name = routes.get(column)
         if name is None:
-            extra[column] = value
+            extra[_without_nul(column)] = _without_nul(value)
         elif value is not None:
             values[name] = value
 
@@ -299,6 +315,7 @@ def to_document(
         raise RecordError("missing_text", f"no {column!r} field: every record needs a text", line)
     if not isinstance(text, str):
         raise _bad("text", text, "a string", line)
+    text = _without_nul(text)
     if not text.strip():
         raise RecordError("empty_text", "the text is blank", line)
 
