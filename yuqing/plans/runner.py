@@ -27,9 +27,10 @@ from typing import TYPE_CHECKING, Any, TextIO
 from yuqing.alerts.delivery import Dispatcher
 from yuqing.alerts.dispatcher_setup import dispatcher_for
 from yuqing.alerts.engine import AlertEngine
+from yuqing.alerts.rule_sync import apply_rule_changes
 from yuqing.alerts.rules_config import rules_from_settings
 from yuqing.clock import Clock
-from yuqing.errors import ConfigError, YuqingError
+from yuqing.errors import YuqingError
 from yuqing.plans.poller import PlanPoller, PollReport, due_sources
 from yuqing.plans.rules import PlanRuleSync
 from yuqing.runtime.ingest import Ingestor, IngestReport
@@ -52,20 +53,6 @@ __all__ = [
 
 LOG = logging.getLogger("yuqing.plans")
 STOP_TIMEOUT = 10.0
-
-
-def apply_rule_changes(sync: PlanRuleSync, store: Store, engine: AlertEngine) -> list[str]:
-    """Bring the engine's plan rules up to date; return the warnings."""
-    add, remove = sync.changes(store)
-    warnings = list(sync.errors)
-    if remove:
-        engine.update_rules(remove=remove)
-    for rule in add:
-        try:
-            engine.update_rules(add=[rule])
-        except ConfigError as exc:
-            warnings.append(str(exc))
-    return warnings
 
 
 @dataclass(slots=True)
@@ -164,18 +151,9 @@ class PlanMachinery:
             raise
 
     def cycle(self, store: Store) -> PollReport:
-        add, remove = self.saved.changes(store)
-        for message in self.saved.errors:
-            LOG.warning("%s", message)
-        if remove:
-            self.engine.update_rules(remove=remove)
-        for rule in add:
-            try:
-                self.engine.update_rules(add=[rule])
-            except ConfigError as exc:
-                LOG.warning("%s", exc)
-        for warning in apply_rule_changes(self.sync, store, self.engine):
-            LOG.warning("%s", warning)
+        for sync in (self.saved, self.sync):
+            for warning in apply_rule_changes(sync, store, self.engine):
+                LOG.warning("%s", warning)
         return self.poller.poll_due()
 
     def close(self) -> None:

@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from yuqing.alerts.dispatcher_setup import dispatcher_for
 from yuqing.alerts.engine import AlertEngine, EventTracker
 from yuqing.alerts.followup import FollowUp
+from yuqing.alerts.rule_sync import apply_rule_changes
 from yuqing.alerts.rules_config import rules_from_settings
 from yuqing.cases.overdue_alerts import DeadlineWatch
 from yuqing.clock import Clock, SystemClock
@@ -223,16 +224,8 @@ def run_forever(
 
 def _sync_rules(sync: RuleSync, store: Store, engine: AlertEngine, err: TextIO) -> None:
     """Apply the rules saved, changed or deleted in the store since the last poll."""
-    add, remove = sync.changes(store)
-    for message in sync.errors:
-        err.write(f"warning: {message}\n")
-    for rule in add:
-        try:
-            engine.update_rules(add=[rule])
-        except ConfigError as exc:
-            err.write(f"warning: {exc}\n")
-    if remove:
-        engine.update_rules(remove=remove)
+    for warning in apply_rule_changes(sync, store, engine):
+        err.write(f"warning: {warning}\n")
 
 
 def _poll(settings: Settings, ingestor: Ingestor, err: TextIO) -> tuple[IngestReport, int]:

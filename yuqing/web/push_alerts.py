@@ -32,9 +32,10 @@ from typing import Any
 from yuqing.alerts.alert import Alert
 from yuqing.alerts.dispatcher_setup import dispatcher_for
 from yuqing.alerts.engine import AlertEngine, EventTracker
+from yuqing.alerts.rule_sync import apply_rule_changes
 from yuqing.alerts.rules_config import rules_from_settings
 from yuqing.clock import Clock
-from yuqing.errors import ConfigError, StoreError
+from yuqing.errors import StoreError
 from yuqing.models import Document
 from yuqing.plans.rules import PlanRuleSync
 from yuqing.settings import Settings
@@ -107,20 +108,9 @@ class PushAlerts:
                 self._store = None
 
     def _sync(self, store: Store) -> None:
-        from yuqing.plans.runner import apply_rule_changes
-
-        add, remove = self.saved.changes(store)
-        for message in self.saved.errors:
-            LOG.warning("push alerts: %s", message)
-        if remove:
-            self.engine.update_rules(remove=remove)
-        for rule in add:
-            try:
-                self.engine.update_rules(add=[rule])
-            except ConfigError as exc:
-                LOG.warning("push alerts: %s", exc)
-        for warning in apply_rule_changes(self.plans, store, self.engine):
-            LOG.warning("push alerts: %s", warning)
+        for sync in (self.saved, self.plans):
+            for warning in apply_rule_changes(sync, store, self.engine):
+                LOG.warning("push alerts: %s", warning)
 
     def _save(self, alerts: Sequence[Alert]) -> None:
         if self._store is None:  # only process() runs the engine
