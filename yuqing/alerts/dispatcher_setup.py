@@ -26,12 +26,10 @@ def dispatcher_for(
         clock=clock,
         secrets=SecretResolver.from_settings(settings),
     )
-    if store_log and not _in_memory(settings.store):
+    from yuqing.store.url import is_memory_url
+
+    if store_log and not is_memory_url(settings.store):
         from yuqing.store.delivery_log import StoreDeliveryLog
 
         dispatcher.log = StoreDeliveryLog(settings.store, also=dispatcher.log)
     return dispatcher
-
-
-def _in_memory(url: str) -> bool:
-    return url.startswith("sqlite:") and url.rstrip("/").endswith(":memory:")

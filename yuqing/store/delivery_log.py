@@ -15,7 +15,7 @@ import threading
 
 from yuqing.alerts.delivery import DeliveryAttempt, DeliveryLog
 from yuqing.errors import ConfigError, YuqingError
-from yuqing.store.url import open_store, sqlite_path
+from yuqing.store.url import is_memory_url, open_store
 
 LOG = logging.getLogger("yuqing.store.delivery_log")
 
@@ -26,7 +26,7 @@ class StoreDeliveryLog:
     """Delivery attempts appended to the store at ``url`` (its schema must be migrated)."""
 
     def __init__(self, url: str, *, also: DeliveryLog | None = None) -> None:
-        if url.startswith("sqlite:") and sqlite_path(url) == ":memory:":
+        if is_memory_url(url):
             raise ConfigError(
                 f"{url}: an in-memory store cannot hold a delivery log shared between "
                 "threads; use a file store"

@@ -83,6 +83,12 @@ def sqlite_path(url: str) -> str:
     return path
 
 
+def is_memory_url(url: str) -> bool:
+    """Whether ``url`` names a private in-memory SQLite store (``sqlite:///:memory:``),
+    which no other connection can see."""
+    return url.startswith("sqlite:") and sqlite_path(url) == ":memory:"
+
+
 def open_store(url: str, *, migrate: bool = True) -> Store:
     """Open the store at ``url``; with ``migrate`` (the default) bring its schema up to date
     first (``yuqing db migrate`` opens with ``migrate=False`` and calls ``migrate()``).
