@@ -300,7 +300,8 @@ class DrillSource:
         return batch
 
 
-def _fmt(at: datetime, settings: Settings) -> str:
+def scenario_stamp(at: datetime, settings: Settings) -> str:
+    """``at`` as the drill log prints it: month-day hour:minute in the configured zone."""
     return at.astimezone(settings.zone).strftime("%m-%d %H:%M")
 
 
@@ -353,7 +354,7 @@ def run_drill(
 
     def say(entry: TimelineEntry) -> None:
         report.timeline.append(entry)
-        stream.write(f"[{_fmt(entry.at, settings)}] {entry.detail}\n")
+        stream.write(f"[{scenario_stamp(entry.at, settings)}] {entry.detail}\n")
         stream.flush()
 
     def on_tick(end: datetime) -> None:

@@ -54,6 +54,7 @@ from yuqing.drill.replay import (
     DrillReport,
     DrillSource,
     TimelineEntry,
+    scenario_stamp,
     script,
 )
 from yuqing.drill.scenario import Scenario
@@ -455,10 +456,6 @@ class TargetedDrill:
         return f"posts {data['posts']}, sent {data['sent']} ({self.target_kind}), {shown}"
 
 
-def _fmt(at: datetime, settings: Settings) -> str:
-    return at.astimezone(settings.zone).strftime("%m-%d %H:%M")
-
-
 def run_to_target(
     scenario: Scenario,
     target: Target,
@@ -508,7 +505,7 @@ def run_to_target(
         """Print at scenario time, record at server time."""
         data = {**entry.data, "scenario_at": entry.at.isoformat()}
         report.timeline.append(TimelineEntry(wall(), entry.kind, entry.detail, data))
-        stream.write(f"[{_fmt(entry.at, settings)}] {entry.detail}\n")
+        stream.write(f"[{scenario_stamp(entry.at, settings)}] {entry.detail}\n")
         stream.flush()
 
     def on_tick(end: datetime) -> None:

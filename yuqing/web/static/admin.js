@@ -3,29 +3,9 @@
 // cookie plus the CSRF header). Text goes into the page with textContent only.
 (function () {
   "use strict";
-  var labelsNode = document.getElementById("page-labels");
-  var labels = labelsNode ? JSON.parse(labelsNode.textContent) : { text: {} };
-  function T(s) { return labels.text[s] || s; }
-
-  function api(method, url, body) {
-    var headers = { "Accept": "application/json", "Content-Type": "application/json" };
-    var csrf = document.cookie.match(/(?:^|; )yuqing_csrf=([^;]*)/);
-    if (csrf) { headers["X-CSRF-Token"] = decodeURIComponent(csrf[1]); }
-    return fetch(url, { method: method, headers: headers, body: JSON.stringify(body || {}) }).then(function (r) {
-      return r.json().catch(function () { return {}; }).then(function (data) { return { status: r.status, data: data }; });
-    });
-  }
-  function problem(answer) {
-    if (answer.status === 401) { return T("请先登录"); }
-    if (answer.status === 403) { return T("当前账号无权执行此操作"); }
-    var err = answer.data && answer.data.error;
-    return err && err.message ? err.message : T("操作失败") + " (" + answer.status + ")";
-  }
-  function showError(message) {
-    var node = document.getElementById("action-error");
-    node.textContent = message || "";
-    node.hidden = !message;
-  }
+  var YQ = window.YQ, T = YQ.T, showError = YQ.showError, problem = YQ.problem;
+  // as the signed-in admin only, never with an API token saved in this tab
+  function api(method, url, body) { return YQ.api(method, url, body || {}, { session: true }); }
   function userUrl(name, tail) { return "/api/v1/users/" + encodeURIComponent(name) + (tail || ""); }
 
   function start() {

@@ -4,65 +4,8 @@
 // sessionStorage; text from the server is put into the page with textContent only.
 (function () {
   "use strict";
-  var labelsNode = document.getElementById("page-labels");
-  var labels = labelsNode ? JSON.parse(labelsNode.textContent) : { text: {} };
-  function T(s) { return (labels.text && labels.text[s]) || s; }
-  var TOKEN = "yuqing-token", USER = "yuqing-user";
-  var withConsole = !!document.querySelector('script[src="/static/console.js"]');
-
-  function el(tag, cls, text) {
-    var node = document.createElement(tag);
-    if (cls) { node.className = cls; }
-    if (text !== undefined && text !== null) { node.textContent = String(text); }
-    return node;
-  }
-  function who() { return localStorage.getItem(USER) || undefined; }  // default: the signed-in user
-  function api(method, url, body, noToken) {
-    var headers = { "Accept": "application/json" };
-    var token = sessionStorage.getItem(TOKEN);
-    if (token && !noToken) { headers["Authorization"] = "Bearer " + token; }
-    if (body !== undefined) { headers["Content-Type"] = "application/json"; }
-    var csrf = document.cookie.match(/(?:^|; )yuqing_csrf=([^;]*)/);  // signed-in session
-    if (csrf && method !== "GET") { headers["X-CSRF-Token"] = decodeURIComponent(csrf[1]); }
-    return fetch(url, { method: method, headers: headers, body: body === undefined ? undefined : JSON.stringify(body) })
-      .then(function (r) {
-        return r.json().catch(function () { return {}; }).then(function (data) { return { status: r.status, data: data }; });
-      });
-  }
-  function problem(answer) {
-    var err = answer.data && answer.data.error;
-    if (err && err.code === "write_disabled") { return err.message; }
-    if (answer.status === 403 && !sessionStorage.getItem(TOKEN)) { return T("当前账号无权执行此操作"); }
-    if (answer.status === 401 || answer.status === 403) {
-      var box = document.getElementById("token-box");
-      if (box && answer.status === 401) { box.open = true; }
-      return sessionStorage.getItem(TOKEN) ? T("令牌无效或无权限") : T("请先登录");
-    }
-    return err && err.message ? err.message : T("操作失败") + " (" + answer.status + ")";
-  }
-  function showError(message) {
-    var node = document.getElementById("action-error");
-    if (!node) { return; }
-    node.textContent = message || "";
-    node.hidden = !message;
-  }
-
-  function tokenBox() {
-    var input = document.getElementById("api-token");
-    if (!input || withConsole) { return; }  // console.js runs the box on the alert pages
-    var user = document.getElementById("api-user");
-    var state = document.getElementById("token-state");
-    function show() { state.textContent = sessionStorage.getItem(TOKEN) ? "✓" : ""; }
-    input.value = sessionStorage.getItem(TOKEN) || "";
-    user.value = localStorage.getItem(USER) || "";
-    show();
-    document.getElementById("token-save").addEventListener("click", function () {
-      if (input.value.trim()) { sessionStorage.setItem(TOKEN, input.value.trim()); } else { sessionStorage.removeItem(TOKEN); }
-      if (user.value.trim()) { localStorage.setItem(USER, user.value.trim()); } else { localStorage.removeItem(USER); }
-      show();
-      showError("");
-    });
-  }
+  var YQ = window.YQ, T = YQ.T, el = YQ.el, api = YQ.api, who = YQ.who;
+  var problem = YQ.problem, showError = YQ.showError, tokenBox = YQ.tokenBox;
 
   // -- 立案 from an event or an alert ----------------------------------------------------
   document.addEventListener("click", function (e) {

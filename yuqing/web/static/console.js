@@ -3,67 +3,9 @@
 // API with the API token kept in this tab's sessionStorage.
 (function () {
   "use strict";
-  var labelsNode = document.getElementById("page-labels");
-  var labels = labelsNode ? JSON.parse(labelsNode.textContent) : { text: {}, severity: {}, kind: {} };
-  function T(s) { return labels.text[s] || s; }
-  var TOKEN = "yuqing-token", USER = "yuqing-user";
-
-  function el(tag, cls, text) {
-    var node = document.createElement(tag);
-    if (cls) { node.className = cls; }
-    if (text !== undefined && text !== null) { node.textContent = String(text); }
-    return node;
-  }
+  var YQ = window.YQ, labels = YQ.labels, T = YQ.T, el = YQ.el, api = YQ.api;
+  var problem = YQ.problem, showError = YQ.showError, tokenBox = YQ.tokenBox;
   function localTime(iso) { return iso ? iso.slice(0, 10) + " " + iso.slice(11, 16) : ""; }
-
-  function api(method, url, body) {
-    var headers = { "Accept": "application/json" };
-    var token = sessionStorage.getItem(TOKEN);
-    if (token) { headers["Authorization"] = "Bearer " + token; }
-    if (body !== undefined) { headers["Content-Type"] = "application/json"; }
-    var csrf = document.cookie.match(/(?:^|; )yuqing_csrf=([^;]*)/);  // signed-in session
-    if (csrf && method !== "GET") { headers["X-CSRF-Token"] = decodeURIComponent(csrf[1]); }
-    return fetch(url, { method: method, headers: headers, body: body === undefined ? undefined : JSON.stringify(body) })
-      .then(function (r) {
-        return r.json().catch(function () { return {}; }).then(function (data) { return { status: r.status, data: data }; });
-      });
-  }
-  function problem(answer) {
-    var code = answer.data && answer.data.error && answer.data.error.code;
-    if (code === "write_disabled") { return answer.data.error.message; }
-    if (answer.status === 403 && !sessionStorage.getItem(TOKEN)) { return T("当前账号无权执行此操作"); }
-    if (answer.status === 401 || answer.status === 403) {
-      var box = document.getElementById("token-box");
-      if (box && answer.status === 401) { box.open = true; }
-      return sessionStorage.getItem(TOKEN) ? T("令牌无效或无权限") : T("请先登录");
-    }
-    var err = answer.data && answer.data.error;
-    return err && err.message ? err.message : T("操作失败") + " (" + answer.status + ")";
-  }
-  function showError(message) {
-    var node = document.getElementById("action-error");
-    if (!node) { return; }
-    node.textContent = message || "";
-    node.hidden = !message;
-  }
-
-  // -- the token box ---------------------------------------------------------------------
-  function tokenBox() {
-    var input = document.getElementById("api-token");
-    if (!input) { return; }
-    var user = document.getElementById("api-user");
-    var state = document.getElementById("token-state");
-    function show() { state.textContent = sessionStorage.getItem(TOKEN) ? "✓" : ""; }
-    input.value = sessionStorage.getItem(TOKEN) || "";
-    user.value = localStorage.getItem(USER) || "";
-    show();
-    document.getElementById("token-save").addEventListener("click", function () {
-      if (input.value.trim()) { sessionStorage.setItem(TOKEN, input.value.trim()); } else { sessionStorage.removeItem(TOKEN); }
-      if (user.value.trim()) { localStorage.setItem(USER, user.value.trim()); } else { localStorage.removeItem(USER); }
-      show();
-      showError("");
-    });
-  }
 
   // -- alerts ----------------------------------------------------------------------------
   function ackedSpan(alert) {
@@ -128,7 +70,7 @@
       var button = e.target.closest("button.ack");
       if (!button) { return; }
       button.disabled = true;
-      var who = localStorage.getItem(USER) || undefined;  // default: the signed-in user
+      var who = YQ.who();  // default: the signed-in user
       api("POST", "/api/v1/alerts/" + encodeURIComponent(button.dataset.id) + "/ack", { by: who }).then(function (answer) {
         if (answer.status !== 200) {
           button.disabled = false;

@@ -4,57 +4,8 @@
 // token, or the API token kept in this tab's sessionStorage.
 (function () {
   "use strict";
-  var labelsNode = document.getElementById("page-labels");
-  var labels = labelsNode ? JSON.parse(labelsNode.textContent) : { text: {}, severity: {}, kinds: {} };
-  function T(s) { return labels.text[s] || s; }
-  var TOKEN = "yuqing-token";
-
-  function el(tag, cls, text) {
-    var node = document.createElement(tag);
-    if (cls) { node.className = cls; }
-    if (text !== undefined && text !== null) { node.textContent = String(text); }
-    return node;
-  }
-  function api(method, url, body) {
-    var headers = { "Accept": "application/json" };
-    var token = sessionStorage.getItem(TOKEN);
-    if (token) { headers["Authorization"] = "Bearer " + token; }
-    if (body !== undefined) { headers["Content-Type"] = "application/json"; }
-    var csrf = document.cookie.match(/(?:^|; )yuqing_csrf=([^;]*)/);
-    if (csrf && method !== "GET") { headers["X-CSRF-Token"] = decodeURIComponent(csrf[1]); }
-    return fetch(url, { method: method, headers: headers, body: body === undefined ? undefined : JSON.stringify(body) })
-      .then(function (r) {
-        return r.json().catch(function () { return {}; }).then(function (data) { return { status: r.status, data: data }; });
-      });
-  }
-  function problem(answer) {
-    if (answer.status === 403 && !sessionStorage.getItem(TOKEN)) { return T("当前账号无权执行此操作"); }
-    if (answer.status === 401 || answer.status === 403) {
-      var box = document.getElementById("token-box");
-      if (box && answer.status === 401) { box.open = true; }
-      return sessionStorage.getItem(TOKEN) ? T("令牌无效或无权限") : T("请先登录");
-    }
-    var err = answer.data && answer.data.error;
-    return err && err.message ? err.message : T("操作失败") + " (" + answer.status + ")";
-  }
-  function showError(message) {
-    var node = document.getElementById("action-error");
-    node.textContent = message || "";
-    node.hidden = !message;
-  }
-  function tokenBox() {
-    var input = document.getElementById("api-token");
-    if (!input) { return; }
-    var state = document.getElementById("token-state");
-    function show() { state.textContent = sessionStorage.getItem(TOKEN) ? "✓" : ""; }
-    input.value = sessionStorage.getItem(TOKEN) || "";
-    show();
-    document.getElementById("token-save").addEventListener("click", function () {
-      if (input.value.trim()) { sessionStorage.setItem(TOKEN, input.value.trim()); } else { sessionStorage.removeItem(TOKEN); }
-      show();
-      showError("");
-    });
-  }
+  var YQ = window.YQ, labels = YQ.labels, T = YQ.T, el = YQ.el, api = YQ.api;
+  var problem = YQ.problem, showError = YQ.showError, tokenBox = YQ.tokenBox;
 
   // -- rule rows, with the live check -----------------------------------------------------
   var rulesBox = document.getElementById("rules");
