@@ -8,6 +8,7 @@ none; browser pages sign in as ``ADMIN`` (made in the module's store) before the
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -122,12 +123,12 @@ def browser() -> Iterator[Browser]:
         launched.close()
 
 
-@pytest.fixture
-def page(browser: Browser, base_url: str) -> Iterator[Page]:
-    """A fresh page, signed in as ADMIN, that fails the test on JavaScript errors or requests
-    to other hosts."""
+@contextmanager
+def signed_in_page(browser: Browser, base_url: str, username: str, password: str) -> Iterator[Page]:
+    """A fresh page signed in as ``username`` that fails the test on JavaScript errors or
+    requests to other hosts."""
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
-    sign_in(context, base_url, ADMIN, ADMIN_PASSWORD)
+    sign_in(context, base_url, username, password)
     opened = context.new_page()
     errors: list[str] = []
     external: list[str] = []
@@ -138,3 +139,10 @@ def page(browser: Browser, base_url: str) -> Iterator[Page]:
     context.close()  # closes event streams before the server stops
     assert errors == [], f"JavaScript errors on the page: {errors}"
     assert external == [], f"requests left the server: {external}"
+
+
+@pytest.fixture
+def page(browser: Browser, base_url: str) -> Iterator[Page]:
+    """A fresh page, signed in as ADMIN (see :func:`signed_in_page`)."""
+    with signed_in_page(browser, base_url, ADMIN, ADMIN_PASSWORD) as opened:
+        yield opened

@@ -31,7 +31,7 @@ def client(tmp_path: Path) -> Iterator[tuple[TestClient, dict[str, str]]]:
         for name in ("zhang", "li"):
             create_user(store, name, role="viewer", password="correct-horse-1")
             tokens[name] = new_api_token(store, name, name="tests")[1]
-        store.save_plan(plan("canteen", department=None))
+        store.save_plan(plan("canteen", department=None, sources=()))  # nothing polled
     finally:
         store.close()
     settings = Settings.model_validate(

@@ -3,7 +3,9 @@ status, failures, next poll, posts fetched), and a form that creates or edits a 
 checking each rule's query as one types with ``POST /api/v1/rules/test`` (syntax, a test
 text, matches among recent posts). Writes go through the plans API (:mod:`yuqing.web.routes_plans`)
 with the page's session (CSRF header) or an API token kept in the tab. Ingest health of all
-sources is on ``/health/ingest``, linked from here.
+sources is on ``/health/ingest``, linked from here. A signed-in user subscribes to a
+plan's alerts here too (我的订阅: at once, or in an hourly or daily digest, on a configured
+channel) through ``/api/v1/users/me/subscriptions``.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from yuqing.alerts.rules_config import channel_names
 from yuqing.plans.plan import SOURCE_KINDS, PlanError
 from yuqing.plans.service import HEALTH_LABELS, load_plan, plan_health, plan_view
 from yuqing.privacy.scope import EVERYTHING, Scope, request_scope
+from yuqing.store.base import SUBSCRIPTION_MODES
+from yuqing.web.auth import Principal
 from yuqing.web.deps import WebState
 from yuqing.web.i18n import COOKIE, Translator, pick_lang
 from yuqing.web.routes_pages import render
@@ -51,7 +55,11 @@ JS_TEXT = (
     "来源名（可选）",
     "间隔",
     "类型",
+    "已订阅",
+    "已退订",
 )
+MODE_LABELS = {"immediate": "即时推送", "hourly": "每小时汇总", "daily": "每日汇总"}
+assert set(MODE_LABELS) == set(SUBSCRIPTION_MODES)
 
 
 def _plans(state: WebState, zone: Any, scope: Scope = EVERYTHING) -> list[dict[str, Any]]:
@@ -84,10 +92,21 @@ def plans_page(request: Request) -> Response:
         "kinds": {k: tr.t(v) for k, v in KIND_LABELS.items()},
         "default_interval": state.settings.plans.default_interval,
     }
+    me: Principal | None = getattr(request.state, "principal", None)
+    subscriber = me.username if me is not None and me.via != "service" else None
+    subscriptions: dict[str, dict[str, Any]] = {}
+    if subscriber is not None:
+        with state.store() as store:
+            subscriptions = {
+                s.plan_id: s.as_dict() for s in store.subscriptions(username=subscriber)
+            }
     return render(
         request,
         "plans.html",
         plans=plans,
+        subscriber=subscriber,
+        subscriptions=subscriptions,
+        mode_labels=MODE_LABELS,
         channels=channel_names(state.settings.alerts.channels),
         health_labels=HEALTH_LABELS,
         kind_labels=KIND_LABELS,

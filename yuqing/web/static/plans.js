@@ -209,5 +209,31 @@
       }
     });
   }
+  // -- 我的订阅: as the signed-in user (the page shows that user's subscriptions) -----------
+  function subscriptions() {
+    var table = document.getElementById("subscriptions-table");
+    if (!table) { return; }
+    table.addEventListener("click", function (e) {
+      var button = e.target.closest("button.subscribe");
+      if (!button) { return; }
+      var row = button.closest("tr");
+      var status = row.querySelector(".sub-status");
+      var mode = row.querySelector(".sub-mode").value;
+      var url = "/api/v1/users/me/subscriptions/" + encodeURIComponent(row.dataset.plan);
+      if (!mode && !row.dataset.subscribed) { status.className = "sub-status"; status.textContent = ""; return; }
+      var call = mode
+        ? api("PUT", url, { mode: mode, channel: row.querySelector(".sub-channel").value }, { session: true })
+        : api("DELETE", url, undefined, { session: true });
+      button.disabled = true;
+      call.then(function (answer) {
+        button.disabled = false;
+        if (answer.status !== 200) { status.className = "sub-status bad"; status.textContent = problem(answer); return; }
+        if (mode) { row.dataset.subscribed = "1"; } else { delete row.dataset.subscribed; }
+        status.className = "sub-status good";
+        status.textContent = T(mode ? "已订阅" : "已退订");
+      });
+    });
+  }
+  subscriptions();
   if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", start); } else { start(); }
 })();
