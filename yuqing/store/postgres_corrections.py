@@ -1,26 +1,12 @@
-"""The PostgreSQL side of the corrections log (table of migration 8); semantics:
-:mod:`yuqing.store.sqlite_corrections` (whose checks are reused).
-
-A mixin of :class:`yuqing.store.postgres.PostgresStore`. The log is paged by id
-(``after``), so ids must appear in commit order, as alert numbers must: a writer locks the
-table against other writers (SHARE ROW EXCLUSIVE; readers are not blocked) before it draws
-its id, so when a reader sees id n, every smaller id is visible or will never exist.
+"""The PostgreSQL side of the corrections log: the table of migration 8 and the shared
+section :mod:`yuqing.store.sql_corrections` (a mixin of
+:class:`yuqing.store.postgres.PostgresStore`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from contextlib import AbstractContextManager
-from typing import TYPE_CHECKING, Any
-
-import psycopg
-from psycopg.rows import TupleRow
-
-from yuqing.errors import StoreError
-from yuqing.store.base import CORRECTION_KINDS, Correction
-from yuqing.store.postgres_history import replace_analysis
-from yuqing.store.sqlite_corrections import _correction, _correction_row
-from yuqing.store.sqlite_history import _analysis_rows
+from yuqing.store.dialect import PostgresSection
+from yuqing.store.sql_corrections import CorrectionsSection
 
 MIGRATION_NAME = "corrections log"
 MIGRATION_STATEMENTS: tuple[str, ...] = (
@@ -38,90 +24,6 @@ MIGRATION_STATEMENTS: tuple[str, ...] = (
     "CREATE INDEX corrections_kind ON corrections (kind, pk)",
 )
 
-_COLUMNS = "pk, kind, target, old_value, new_value, corrected_by, corrected_at, note"
 
-
-def _insert(
-    conn: psycopg.Connection[TupleRow], correction: Correction, row: tuple[Any, ...]
-) -> Correction:
-    conn.execute("LOCK TABLE corrections IN SHARE ROW EXCLUSIVE MODE")
-    found = conn.execute(
-        "INSERT INTO corrections (kind, target, old_value, new_value, corrected_by, "
-        "corrected_at, note) VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING pk",
-        row,
-    ).fetchone()
-    assert found is not None
-    correction.id = int(found[0])
-    return correction
-
-
-class PostgresCorrections:
+class PostgresCorrections(PostgresSection, CorrectionsSection):
     """``add_correction``, ``corrections`` and ``mark_false_alarm`` of the Store contract."""
-
-    if TYPE_CHECKING:
-        url: str
-        where: str
-
-        def _errors(self, what: str) -> AbstractContextManager[psycopg.Connection[TupleRow]]: ...
-
-        def _transaction(
-            self, what: str
-        ) -> AbstractContextManager[psycopg.Connection[TupleRow]]: ...
-
-    def add_correction(
-        self,
-        correction: Correction,
-        updates: Sequence[tuple[str, str, dict[str, Any]]] = (),
-    ) -> Correction:
-        row = _correction_row(correction, self.where)
-        payload = list(_analysis_rows(updates, self.where))
-        with self._transaction(f"logging a {correction.kind} correction") as conn:
-            if payload:
-                replace_analysis(conn, payload)
-            return _insert(conn, correction, row)
-
-    def corrections(
-        self,
-        *,
-        kind: str | None = None,
-        target: str | None = None,
-        after: int = 0,
-        limit: int = 100,
-        newest_first: bool = True,
-    ) -> list[Correction]:
-        if kind is not None and kind not in CORRECTION_KINDS:
-            raise StoreError(
-                f"{self.where}: correction kind {kind!r} is not one of "
-                f"{', '.join(CORRECTION_KINDS)}"
-            )
-        where = ["pk > %s"]
-        params: list[object] = [after]
-        if kind is not None:
-            where.append("kind = %s")
-            params.append(kind)
-        if target is not None:
-            where.append("target = %s")
-            params.append(target)
-        order = "DESC" if newest_first else "ASC"
-        with self._errors("reading the corrections log") as conn:
-            rows = conn.execute(
-                f"SELECT {_COLUMNS} FROM corrections WHERE {' AND '.join(where)} "
-                f"ORDER BY pk {order} LIMIT %s",
-                [*params, max(limit, 0)],
-            ).fetchall()
-        return [_correction(row) for row in rows]
-
-    def mark_false_alarm(self, alert_id: str, correction: Correction) -> bool:
-        row = _correction_row(correction, self.where)
-        with self._transaction(f"marking alert {alert_id} a false alarm") as conn:
-            changed = conn.execute(
-                "UPDATE alerts SET status = 'false_alarm', acknowledged_by = %s, "
-                "acknowledged_at = %s WHERE id = %s AND status != 'false_alarm'",
-                (row[4], row[5], alert_id),
-            ).rowcount
-            if not changed:
-                if conn.execute("SELECT 1 FROM alerts WHERE id = %s", (alert_id,)).fetchone():
-                    return False
-                raise StoreError(f"{self.where}: no alert with id {alert_id!r} to mark")
-            _insert(conn, correction, row)
-            return True

@@ -1,57 +1,43 @@
-"""The PostgreSQL side of working over stored history: reading every document in storage
-order and replacing documents' analysis (semantics: :mod:`yuqing.store.sqlite_history`).
+"""The PostgreSQL side of working over stored history: the shared section
+:mod:`yuqing.store.sql_history` (a mixin of :class:`yuqing.store.postgres.PostgresStore`),
+reading and writing by storage position.
 
-A mixin of :class:`yuqing.store.postgres.PostgresStore`. Storage positions are
-``document_keys.pk`` (an identity column: they only grow). With several writers a position
-is drawn before its transaction commits, so a page read while writers run may miss a
-smaller position committed just after it; re-analysis and exports read history when it is
-settled (they page again from their last position to pick up later posts).
+Storage positions are ``document_keys.pk`` (an identity column: they only grow). With
+several writers a position is drawn before its transaction commits, so a page read while
+writers run may miss a smaller position committed just after it; re-analysis and exports
+read history when it is settled (they page again from their last position to pick up later
+posts).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from contextlib import AbstractContextManager
-from typing import TYPE_CHECKING, Any
 
 import psycopg
 from psycopg.rows import TupleRow
 
-from yuqing.errors import StoreError
 from yuqing.models import Document
+from yuqing.store.dialect import Connection, PostgresSection, psycopg_connection
 from yuqing.store.postgres_rows import SELECT_COLUMNS, fetch_by_position, lookup_keys
 from yuqing.store.rows import row_to_document
-from yuqing.store.sqlite_history import _analysis_rows
+from yuqing.store.sql_history import AnalysisRow, HistorySection
 
 
-class PostgresHistory:
+class PostgresHistory(PostgresSection, HistorySection):
     """``documents_after`` and ``update_analysis`` of the Store contract."""
 
-    if TYPE_CHECKING:
-        url: str
-        where: str
-
-        def _errors(self, what: str) -> AbstractContextManager[psycopg.Connection[TupleRow]]: ...
-
-        def _transaction(
-            self, what: str
-        ) -> AbstractContextManager[psycopg.Connection[TupleRow]]: ...
-
-    def documents_after(self, position: int, limit: int = 1000) -> list[tuple[int, Document]]:
-        if limit <= 0:
-            raise StoreError(f"{self.where}: documents_after needs a positive limit, not {limit}")
-        with self._errors("reading stored documents in order") as conn:
-            positions = conn.execute(
-                "SELECT pk, published_at FROM document_keys WHERE pk > %s ORDER BY pk LIMIT %s",
-                (position, limit),
-            ).fetchall()
-            rows = fetch_by_position(conn, positions, SELECT_COLUMNS)
+    def _documents_after(
+        self, conn: Connection, position: int, limit: int
+    ) -> list[tuple[int, Document]]:
+        positions = conn.execute(
+            "SELECT pk, published_at FROM document_keys WHERE pk > ? ORDER BY pk LIMIT ?",
+            (position, limit),
+        ).fetchall()
+        rows = fetch_by_position(psycopg_connection(conn), positions, SELECT_COLUMNS)
         return [(int(pk), row_to_document(rows[pk][1:])) for pk, _ in positions if pk in rows]
 
-    def update_analysis(self, updates: Sequence[tuple[str, str, dict[str, Any]]]) -> int:
-        payload = list(_analysis_rows(updates, self.where))
-        with self._transaction("replacing the analysis of documents") as conn:
-            return replace_analysis(conn, payload)
+    def _replace_analysis(self, conn: Connection, payload: Sequence[AnalysisRow]) -> int:
+        return replace_analysis(psycopg_connection(conn), payload)
 
 
 def replace_analysis(

@@ -1,34 +1,20 @@
-"""The PostgreSQL side of privacy (:mod:`yuqing.privacy`): the append-only audit log (the
-table of migration 10), retention of raw text and the deletion of one author's posts;
-semantics: :mod:`yuqing.store.sqlite_privacy`.
+"""The PostgreSQL side of privacy: the audit log of migration 10 and the shared section
+:mod:`yuqing.store.sql_privacy` (a mixin of :class:`yuqing.store.postgres.PostgresStore`),
+and how posts are changed.
 
-A mixin of :class:`yuqing.store.postgres.PostgresStore`. Posts are changed by storage
-position, naming the partition key (``published_at``) so that only the partitions that
-hold them are touched (:mod:`yuqing.store.postgres_rows`); their ``search_index`` rows and
-any ``search_queue`` entry go in the same transaction.
+Posts are changed by storage position, naming the partition key (``published_at``) so that
+only the partitions that hold them are touched (:mod:`yuqing.store.postgres_rows`); their
+``search_index`` rows and any ``search_queue`` entry go in the same transaction.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from contextlib import AbstractContextManager
-from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import Any
 
-import psycopg
-from psycopg.rows import TupleRow
-
-from yuqing.errors import StoreError
-from yuqing.store.base import AuditEntry
+from yuqing.store.dialect import Connection, PostgresSection
 from yuqing.store.postgres_rows import Position
-from yuqing.store.rows import to_micros
-from yuqing.store.sqlite_privacy import (
-    REMOVE_TEXT_SET,
-    audit_entry,
-    audit_where,
-    check_audit,
-    source_filter,
-)
+from yuqing.store.sql_privacy import REMOVE_TEXT_SET, PrivacySection
 
 MIGRATION_NAME = "audit log (privacy)"
 MIGRATION_STATEMENTS: tuple[str, ...] = (
@@ -48,7 +34,6 @@ MIGRATION_STATEMENTS: tuple[str, ...] = (
     "CREATE TRIGGER audit_log_append_only BEFORE UPDATE ON audit_log "
     "FOR EACH ROW EXECUTE FUNCTION audit_log_append_only()",
 )
-_AUDIT_COLUMNS = "pk, action, actor, at, client, target, details"
 
 
 def _by_position(positions: Sequence[Position], action: str) -> list[tuple[str, list[object]]]:
@@ -60,140 +45,51 @@ def _by_position(positions: Sequence[Position], action: str) -> list[tuple[str, 
     if dated:
         out.append(
             (
-                f"{action} WHERE pk = ANY(%s) AND published_at = ANY(%s)",
+                f"{action} WHERE pk = ANY(?) AND published_at = ANY(?)",
                 [[pk for pk, _ in dated], sorted({at for _, at in dated})],
             )
         )
     if undated:
-        out.append((f"{action} WHERE pk = ANY(%s) AND published_at IS NULL", [undated]))
+        out.append((f"{action} WHERE pk = ANY(?) AND published_at IS NULL", [undated]))
     return out
 
 
-class PostgresPrivacy:
+def _positions(conn: Connection, select: str, params: list[Any]) -> list[Position]:
+    return [(int(pk), at) for pk, at in conn.execute(select, params).fetchall()]
+
+
+def _unindex(conn: Connection, positions: Sequence[Position]) -> None:
+    pks = [pk for pk, _ in positions]
+    conn.execute("DELETE FROM search_queue WHERE pk = ANY(?)", (pks,))
+    for sql, params in _by_position(positions, "DELETE FROM search_index"):
+        conn.execute(sql, params)
+
+
+class PostgresPrivacy(PostgresSection, PrivacySection):
     """The privacy section of the Store contract."""
 
-    if TYPE_CHECKING:
-        url: str
-        where: str
-
-        def _errors(self, what: str) -> AbstractContextManager[psycopg.Connection[TupleRow]]: ...
-
-        def _transaction(
-            self, what: str
-        ) -> AbstractContextManager[psycopg.Connection[TupleRow]]: ...
-
-    # -- audit log --------------------------------------------------------------------------
-
-    def add_audit(self, entry: AuditEntry) -> AuditEntry:
-        micros, details = check_audit(entry, self.where)
-        with self._transaction(f"logging audit entry {entry.action}") as conn:
-            row = conn.execute(
-                "INSERT INTO audit_log (action, actor, at, client, target, details) "
-                "VALUES (%s, %s, %s, %s, %s, %s) RETURNING pk",
-                (entry.action, entry.actor, micros, entry.client, entry.target, details),
-            ).fetchone()
-        assert row is not None
-        return AuditEntry(
-            action=entry.action,
-            actor=entry.actor,
-            at=entry.at,
-            client=entry.client,
-            target=entry.target,
-            details=entry.details,
-            id=int(row[0]),
+    def _remove_texts(self, conn: Connection, where: str, params: list[Any], limit: int) -> int:
+        positions = _positions(
+            conn,
+            f"SELECT pk, published_at FROM documents WHERE {where} ORDER BY pk LIMIT ?",
+            [*params, limit],
         )
-
-    def audit_log(
-        self,
-        *,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        actor: str | None = None,
-        action: str | None = None,
-        after: int = 0,
-        limit: int = 100,
-        newest_first: bool = True,
-    ) -> list[AuditEntry]:
-        where, args = audit_where(since, until, actor, action, after, "%s")
-        order = "DESC" if newest_first else "ASC"
-        with self._errors("reading the audit log") as conn:
-            rows = conn.execute(
-                f"SELECT {_AUDIT_COLUMNS} FROM audit_log WHERE {where} "
-                f"ORDER BY pk {order} LIMIT %s",
-                [*args, max(limit, 0)],
-            ).fetchall()
-        return [audit_entry(row) for row in rows]
-
-    # -- retention and deletion ----------------------------------------------------------------
-
-    @staticmethod
-    def _unindex(conn: psycopg.Connection[TupleRow], positions: Sequence[Position]) -> None:
-        pks = [pk for pk, _ in positions]
-        conn.execute("DELETE FROM search_queue WHERE pk = ANY(%s)", (pks,))
-        for sql, params in _by_position(positions, "DELETE FROM search_index"):
-            conn.execute(sql, params)
-
-    def remove_texts(
-        self,
-        before: datetime,
-        *,
-        source: str | None = None,
-        exclude_sources: Sequence[str] = (),
-        limit: int = 5000,
-        dry_run: bool = False,
-    ) -> int:
-        cutoff = to_micros(before, f"{self.where}: retention cutoff")
-        by_source, args = source_filter(source, exclude_sources, "%s")
-        where = "text <> '' AND COALESCE(published_at, ingested_at) < %s" + by_source
-        if dry_run:
-            with self._errors("counting posts past retention") as conn:
-                row = conn.execute(
-                    f"SELECT COUNT(*) FROM documents WHERE {where}", [cutoff, *args]
-                ).fetchone()
-            return int(row[0]) if row else 0
-        with self._transaction("removing the text of posts past retention") as conn:
-            positions: list[Position] = [
-                (int(pk), at)
-                for pk, at in conn.execute(
-                    f"SELECT pk, published_at FROM documents WHERE {where} ORDER BY pk LIMIT %s",
-                    [cutoff, *args, max(limit, 0)],
-                ).fetchall()
-            ]
-            if not positions:
-                return 0
-            self._unindex(conn, positions)
-            update = f"UPDATE documents SET {REMOVE_TEXT_SET}, analysis = analysis - 'explain'"
-            for sql, params in _by_position(positions, update):
-                conn.execute(sql, params)
+        if not positions:
+            return 0
+        _unindex(conn, positions)
+        update = f"UPDATE documents SET {REMOVE_TEXT_SET}, analysis = analysis - 'explain'"
+        for sql, by_position in _by_position(positions, update):
+            conn.execute(sql, by_position)
         return len(positions)
 
-    def delete_author_documents(
-        self, author: str, *, source: str | None = None, dry_run: bool = False
-    ) -> int:
-        if not author.strip():
-            raise StoreError(f"{self.where}: deleting an author's posts needs an author")
-        by_source, args = source_filter(source, (), "%s")
-        where = "author = %s" + by_source
-        if dry_run:
-            with self._errors(f"counting the posts of {author}") as conn:
-                row = conn.execute(
-                    f"SELECT COUNT(*) FROM documents WHERE {where}", [author, *args]
-                ).fetchone()
-            return int(row[0]) if row else 0
-        with self._transaction(f"deleting the posts of {author}") as conn:
-            positions: list[Position] = [
-                (int(pk), at)
-                for pk, at in conn.execute(
-                    f"SELECT pk, published_at FROM documents WHERE {where} ORDER BY pk",
-                    [author, *args],
-                ).fetchall()
-            ]
-            if not positions:
-                return 0
-            self._unindex(conn, positions)
-            for sql, params in _by_position(positions, "DELETE FROM documents"):
-                conn.execute(sql, params)
-            conn.execute(
-                "DELETE FROM document_keys WHERE pk = ANY(%s)", ([pk for pk, _ in positions],)
-            )
+    def _delete_posts(self, conn: Connection, where: str, params: list[Any]) -> int:
+        positions = _positions(
+            conn, f"SELECT pk, published_at FROM documents WHERE {where} ORDER BY pk", params
+        )
+        if not positions:
+            return 0
+        _unindex(conn, positions)
+        for sql, by_position in _by_position(positions, "DELETE FROM documents"):
+            conn.execute(sql, by_position)
+        conn.execute("DELETE FROM document_keys WHERE pk = ANY(?)", ([pk for pk, _ in positions],))
         return len(positions)

@@ -22,16 +22,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
-import orjson
 import psycopg
 from psycopg.rows import TupleRow
 
-from yuqing.store import postgres_queries as queries
-from yuqing.store.base import EventRollup, TrendCount
-from yuqing.store.rollups import EVENT_LABEL_DIMS, MIX_DIMS, SLOT_US, slot_range
+from yuqing.store.dialect import POSTGRES
+from yuqing.store.postgres_queries import QUERIES
+from yuqing.store.rollups import EVENT_LABEL_DIMS, SLOT_US
 from yuqing.store.rows import to_micros
+from yuqing.store.sql_rollups import SQLRollupReader, count_stats
 
 Conn = psycopg.Connection[TupleRow]
 
@@ -172,150 +171,29 @@ MIGRATION_STATEMENTS: tuple[str, ...] = (
 
 
 def stats_counts(conn: Conn) -> tuple[dict[str, int], int, int]:
-    """(posts per source, duplicates, reposts) of all stored posts, from the rollups and the
-    posts without a time."""
-    sources: dict[str, int] = {}
-    dups = reposts = 0
-    for dim, value, n in conn.execute(
-        "SELECT dim, value, SUM(posts) FROM rollups WHERE dim IN ('source', 'duplicate', "
-        "'repost') GROUP BY dim, value"
-    ):
-        if dim == "source":
-            sources[str(value)] = int(n)
-        elif dim == "duplicate":
-            dups = int(n)
-        else:
-            reposts = int(n)
-    for source, n, d, r in conn.execute(
-        "SELECT source, COUNT(*), COUNT(duplicate_of), COUNT(repost_of) FROM documents "
-        "WHERE published_at IS NULL GROUP BY source"
-    ):
-        sources[str(source)] = sources.get(str(source), 0) + int(n)
-        dups += int(d)
-        reposts += int(r)
-    return {s: n for s, n in sorted(sources.items()) if n > 0}, dups, reposts
+    """(posts per source, duplicates, reposts) of all stored posts."""
+    return count_stats(POSTGRES, conn, "documents")
 
 
-class PostgresRollupReader:
+class PostgresRollupReader(SQLRollupReader):
     """:class:`yuqing.store.rollups.RollupReader` over one PostgreSQL connection."""
 
-    def __init__(self, conn: Conn) -> None:
-        self.conn = conn
-
-    # -- from the posts (partial slots at a window's ends) ---------------------------------
-
-    def posts_trend(
-        self, dim: str, since: datetime | None, until: datetime | None, event_id: str | None
-    ) -> list[TrendCount]:
-        return queries.trend_counts(self.conn, dim, since, until, event_id)  # type: ignore[arg-type]
-
-    def posts_labels(
-        self, dim: str, since: datetime | None, until: datetime | None, event_id: str | None
-    ) -> dict[str, int]:
-        return queries.label_counts(self.conn, dim, since, until, event_id, -1)  # type: ignore[arg-type]
-
-    def posts_events(
-        self, since: datetime | None, until: datetime | None, ids: Sequence[str] | None, limit: int
-    ) -> list[EventRollup]:
-        return queries.event_rollups(self.conn, since, until, ids, limit)
-
-    # -- from the rollups (whole slots) ----------------------------------------------------
-
-    @staticmethod
-    def _source(dim: str, event_id: str | None) -> tuple[str, str, list[object]]:
-        """(value expression, ``FROM ... WHERE ...``, parameters) of one dimension's rows."""
-        if event_id is None and dim == "event":
-            return "event_id", "FROM rollup_events WHERE true", []
-        if event_id is None:
-            return "value", "FROM rollups WHERE dim = %s", [dim]
-        if dim in ("total", "event"):
-            value = "''" if dim == "total" else "event_id"
-            return value, "FROM rollup_events WHERE event_id = %s", [event_id]
-        return (
-            "value",
-            "FROM rollup_event_labels WHERE event_id = %s AND dim = %s",
-            [
-                event_id,
-                dim,
-            ],
-        )
-
-    def slot_counts(
-        self, dim: str, lo: int | None, hi: int | None, event_id: str | None
-    ) -> list[tuple[int, str, int]]:
-        value, source, params = self._source(dim, event_id)
-        cond, bounds = slot_range(lo, hi, lambda: "%s")
-        rows = self.conn.execute(
-            f"SELECT slot, {value}, posts {source}{cond} AND posts <> 0", [*params, *bounds]
-        )
-        return [(int(s), str(v), int(n)) for s, v, n in rows]
-
-    def value_counts(
-        self, dim: str, lo: int | None, hi: int | None, event_id: str | None
-    ) -> dict[str, int]:
-        value, source, params = self._source(dim, event_id)
-        cond, bounds = slot_range(lo, hi, lambda: "%s")
-        rows = self.conn.execute(
-            f"SELECT {value} AS v, SUM(posts) {source}{cond} GROUP BY v", [*params, *bounds]
-        )
-        return {str(v): int(n) for v, n in rows}
-
-    def event_totals(
-        self, lo: int | None, hi: int | None, ids: Sequence[str] | None
-    ) -> dict[str, tuple[int, int, int, int]]:
-        cond, bounds = slot_range(lo, hi, lambda: "%s")
-        params: list[object] = [*bounds]
-        if ids is not None:
-            cond += " AND event_id = ANY(%s)"
-            params.append(list(ids))
-        rows = self.conn.execute(
-            "SELECT event_id, SUM(posts), SUM(reposts), SUM(comments), SUM(likes) "
-            f"FROM rollup_events WHERE true{cond} GROUP BY event_id",
-            params,
-        )
-        return {str(e): (int(p), int(r), int(c), int(lk)) for e, p, r, c, lk in rows}
-
-    def event_slots(
-        self, lo: int | None, hi: int | None, ids: Sequence[str]
-    ) -> list[tuple[str, int, int]]:
-        cond, bounds = slot_range(lo, hi, lambda: "%s")
-        rows = self.conn.execute(
-            f"SELECT event_id, slot, posts FROM rollup_events WHERE event_id = ANY(%s){cond} "
-            "AND posts <> 0",
-            [list(ids), *bounds],
-        )
-        return [(str(e), int(s), int(n)) for e, s, n in rows]
-
-    def event_mixes(
-        self, lo: int | None, hi: int | None, ids: Sequence[str]
-    ) -> list[tuple[str, str, str, int]]:
-        cond, bounds = slot_range(lo, hi, lambda: "%s")
-        dims = ", ".join(f"'{d}'" for d in MIX_DIMS)
-        rows = self.conn.execute(
-            "SELECT event_id, dim, value, SUM(posts) FROM rollup_event_labels "
-            f"WHERE event_id = ANY(%s) AND dim IN ({dims}){cond} GROUP BY event_id, dim, value",
-            [list(ids), *bounds],
-        )
-        return [(str(e), str(d), str(v), int(n)) for e, d, v, n in rows]
+    queries = QUERIES
 
     def event_bounds(
         self, since: datetime | None, until: datetime | None, ids: Sequence[str]
     ) -> dict[str, tuple[int | None, int | None]]:
         cond, params = "", []
         if since is not None:
-            cond += " AND d.published_at >= %s"
+            cond += " AND d.published_at >= ?"
             params.append(to_micros(since, "since"))
         if until is not None:
-            cond += " AND d.published_at < %s"
+            cond += " AND d.published_at < ?"
             params.append(to_micros(until, "until"))
         inner = f"FROM documents d WHERE d.event_id = e.id AND d.published_at IS NOT NULL{cond}"
-        rows = self.conn.execute(
+        rows = self.db.execute(
             f"SELECT e.id, (SELECT MIN(d.published_at) {inner}), "
-            f"(SELECT MAX(d.published_at) {inner}) FROM unnest(%s::text[]) AS e(id)",
+            f"(SELECT MAX(d.published_at) {inner}) FROM unnest(?::text[]) AS e(id)",
             [*params, *params, list(ids)],
         )
         return {str(e): (first, last) for e, first, last in rows}
-
-    def event_data(self, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
-        rows = self.conn.execute("SELECT id, data FROM events WHERE id = ANY(%s)", (list(ids),))
-        return {str(eid): orjson.loads(data) for eid, data in rows}

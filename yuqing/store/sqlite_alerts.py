@@ -1,232 +1,25 @@
 """The SQLite side of alerts, their delivery log and the monitoring rules saved through the
-API (tables of migration 4). Functions over one connection;
-:class:`yuqing.store.sqlite.SQLiteStore` wraps them with its transactions and its error
-translation.
-
-An alert is kept whole as its payload (``Alert.as_payload()``) plus the columns that are
-filtered on; ``seq`` numbers alerts in insertion order and is the cursor of the alert
-stream (alert ids are hashes, so they cannot be one). ``suppressed`` lives in its own
-column because a cooldown keeps folding later firings into a stored alert.
+API: the shared SQL of :mod:`yuqing.store.sql_alerts` in SQLite's dialect, as functions
+over one connection that :class:`yuqing.store.sqlite.SQLiteStore` wraps with its
+transactions and its error translation. Writers take turns through the store's
+``BEGIN IMMEDIATE`` transactions, so ``seq`` is in commit order as it is drawn.
 """
 
 from __future__ import annotations
 
-import sqlite3
-import time
-from collections.abc import Sequence
-from datetime import datetime
-from typing import Any, cast
+from yuqing.store.dialect import SQLITE
+from yuqing.store.sql_alerts import AlertTables
 
-import orjson
+_tables = AlertTables(SQLITE)
 
-from yuqing.alerts.alert import Alert
-from yuqing.alerts.delivery import DeliveryAttempt
-from yuqing.errors import StoreError
-from yuqing.store.base import ALERT_STATUSES, AlertStatus, StoredAlert, StoredRule
-from yuqing.store.rows import from_micros, to_micros
-
-_ALERT_COLUMNS = "seq, data, suppressed, status, acknowledged_by, acknowledged_at"
-_KEY_CHUNK = 500
-
-
-def _stored(row: tuple[Any, ...]) -> StoredAlert:
-    seq, data, suppressed, status, by, at = row
-    alert = Alert.from_payload(orjson.loads(data))
-    alert.suppressed = int(suppressed)
-    return StoredAlert(
-        alert=alert,
-        seq=int(seq),
-        status=cast(AlertStatus, status),
-        acknowledged_by=by,
-        acknowledged_at=from_micros(at),
-    )
-
-
-def add_alerts(conn: sqlite3.Connection, alerts: Sequence[Alert]) -> int:
-    """Insert new alerts; a stored one only has its ``suppressed`` count raised."""
-    unique = list({a.id: a for a in alerts}.values())
-    ids = [a.id for a in unique]
-    before: set[str] = set()
-    for start in range(0, len(ids), _KEY_CHUNK):
-        chunk = ids[start : start + _KEY_CHUNK]
-        before.update(
-            row[0]
-            for row in conn.execute(
-                f"SELECT id FROM alerts WHERE id IN ({', '.join('?' * len(chunk))})", chunk
-            )
-        )
-    conn.executemany(
-        "INSERT INTO alerts (id, rule_id, kind, severity, event_id, created_at, suppressed, "
-        "data) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET "
-        "suppressed = MAX(alerts.suppressed, excluded.suppressed)",
-        [
-            (
-                a.id,
-                a.rule_id,
-                a.kind,
-                a.severity,
-                a.event_id,
-                to_micros(a.created_at, "alert created_at"),
-                a.suppressed,
-                orjson.dumps(a.as_payload()).decode(),
-            )
-            for a in unique
-        ],
-    )
-    return sum(1 for i in ids if i not in before)
-
-
-def alerts(
-    conn: sqlite3.Connection,
-    since: datetime | None,
-    until: datetime | None,
-    status: str | None,
-    rule_id: str | None,
-    limit: int,
-) -> list[StoredAlert]:
-    if status is not None and status not in ALERT_STATUSES:
-        raise StoreError(f"alert status {status!r} is not one of {', '.join(ALERT_STATUSES)}")
-    where: list[str] = []
-    params: list[object] = []
-    if since is not None:
-        where.append("created_at >= ?")
-        params.append(to_micros(since, "since"))
-    if until is not None:
-        where.append("created_at < ?")
-        params.append(to_micros(until, "until"))
-    if status is not None:
-        where.append("status = ?")
-        params.append(status)
-    if rule_id is not None:
-        where.append("rule_id = ?")
-        params.append(rule_id)
-    clause = f"WHERE {' AND '.join(where)}" if where else ""
-    rows = conn.execute(
-        f"SELECT {_ALERT_COLUMNS} FROM alerts {clause} ORDER BY created_at DESC, seq DESC LIMIT ?",
-        [*params, max(limit, 0)],
-    ).fetchall()
-    return [_stored(row) for row in rows]
-
-
-def alerts_after(conn: sqlite3.Connection, seq: int, limit: int) -> list[StoredAlert]:
-    rows = conn.execute(
-        f"SELECT {_ALERT_COLUMNS} FROM alerts WHERE seq > ? ORDER BY seq LIMIT ?",
-        (seq, max(limit, 0)),
-    ).fetchall()
-    return [_stored(row) for row in rows]
-
-
-def get_alert(conn: sqlite3.Connection, alert_id: str) -> StoredAlert | None:
-    row = conn.execute(f"SELECT {_ALERT_COLUMNS} FROM alerts WHERE id = ?", (alert_id,)).fetchone()
-    return None if row is None else _stored(row)
-
-
-def acknowledge_alert(
-    conn: sqlite3.Connection, where: str, alert_id: str, who: str, at: datetime
-) -> bool:
-    changed = conn.execute(
-        "UPDATE alerts SET status = 'acknowledged', acknowledged_by = ?, acknowledged_at = ? "
-        "WHERE id = ? AND status = 'new'",
-        (who, to_micros(at, "acknowledged at"), alert_id),
-    ).rowcount
-    if changed:
-        return True
-    if conn.execute("SELECT 1 FROM alerts WHERE id = ?", (alert_id,)).fetchone() is None:
-        raise StoreError(f"{where}: no alert with id {alert_id!r} to acknowledge")
-    return False
-
-
-def record_delivery(conn: sqlite3.Connection, attempt: DeliveryAttempt) -> None:
-    conn.execute(
-        "INSERT INTO deliveries (alert_id, rule_id, channel, attempt, at, ok, final, data) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        (
-            attempt.alert_id,
-            attempt.rule_id,
-            attempt.channel,
-            attempt.attempt,
-            to_micros(attempt.at, "delivery time"),
-            int(attempt.ok),
-            int(attempt.final),
-            orjson.dumps(attempt.to_dict()).decode(),
-        ),
-    )
-
-
-def deliveries(conn: sqlite3.Connection, alert_id: str | None, limit: int) -> list[DeliveryAttempt]:
-    if alert_id is None:
-        rows = conn.execute(
-            "SELECT data FROM deliveries ORDER BY pk DESC LIMIT ?", (max(limit, 0),)
-        ).fetchall()
-    else:
-        rows = conn.execute(
-            "SELECT data FROM deliveries WHERE alert_id = ? ORDER BY pk DESC LIMIT ?",
-            (alert_id, max(limit, 0)),
-        ).fetchall()
-    return [DeliveryAttempt.from_dict(orjson.loads(data)) for (data,) in rows]
-
-
-def save_rule(
-    conn: sqlite3.Connection,
-    where: str,
-    rule_id: str,
-    name: str,
-    query: str,
-    triggers_json: str,
-    enabled: bool,
-    severity: str,
-) -> bool:
-    try:
-        triggers = orjson.loads(triggers_json)
-    except orjson.JSONDecodeError as exc:
-        raise StoreError(f"{where}: rule {rule_id!r}: triggers are not JSON: {exc}") from exc
-    if not isinstance(triggers, list) or not all(isinstance(t, dict) for t in triggers):
-        raise StoreError(
-            f'{where}: rule {rule_id!r}: triggers must be a JSON array of objects such as [{{"kind": "match"}}]'
-        )
-    if not rule_id.strip():
-        raise StoreError(f"{where}: a rule needs a non-empty id")
-    now = time.time_ns() // 1000
-    existed = conn.execute("SELECT 1 FROM monitor_rules WHERE id = ?", (rule_id,)).fetchone()
-    conn.execute(
-        "INSERT INTO monitor_rules (id, name, query, triggers, severity, enabled, created_at, "
-        "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET "
-        "name = excluded.name, query = excluded.query, triggers = excluded.triggers, "
-        "severity = excluded.severity, enabled = excluded.enabled, "
-        "updated_at = excluded.updated_at",
-        (
-            rule_id,
-            name,
-            query,
-            orjson.dumps(triggers).decode(),
-            severity,
-            int(enabled),
-            now,
-            now,
-        ),
-    )
-    return existed is None
-
-
-def rules(conn: sqlite3.Connection) -> list[StoredRule]:
-    rows = conn.execute(
-        "SELECT id, name, query, triggers, enabled, severity, created_at, updated_at "
-        "FROM monitor_rules ORDER BY id"
-    ).fetchall()
-    return [
-        StoredRule(
-            id=id_,
-            name=name,
-            query=query,
-            triggers=list(orjson.loads(triggers)),
-            enabled=bool(enabled),
-            severity=severity,
-            created_at=from_micros(created),
-            updated_at=from_micros(updated),
-        )
-        for id_, name, query, triggers, enabled, severity, created, updated in rows
-    ]
-
-
-def delete_rule(conn: sqlite3.Connection, rule_id: str) -> bool:
-    return conn.execute("DELETE FROM monitor_rules WHERE id = ?", (rule_id,)).rowcount > 0
+add_alerts = _tables.add_alerts
+alerts = _tables.alerts
+alerts_after = _tables.alerts_after
+get_alert = _tables.get_alert
+last_alert_seq = _tables.last_alert_seq
+acknowledge_alert = _tables.acknowledge_alert
+record_delivery = _tables.record_delivery
+deliveries = _tables.deliveries
+save_rule = _tables.save_rule
+rules = _tables.rules
+delete_rule = _tables.delete_rule

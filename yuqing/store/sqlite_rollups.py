@@ -25,17 +25,17 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
 
 import orjson
 
 from yuqing.errors import StoreError
 from yuqing.models import Document
 from yuqing.store import rollup_batch
-from yuqing.store import sqlite_queries as queries
-from yuqing.store.base import EventRollup, TrendCount
-from yuqing.store.rollups import EVENT_LABEL_DIMS, MIX_DIMS, SLOT_US, slot_range
+from yuqing.store.dialect import SQLITE
+from yuqing.store.rollups import EVENT_LABEL_DIMS, SLOT_US
 from yuqing.store.rows import to_micros
+from yuqing.store.sql_rollups import SQLRollupReader, count_stats
+from yuqing.store.sqlite_queries import QUERIES
 
 _ROW_COLUMNS = (
     "published_at",
@@ -267,124 +267,15 @@ def _pk_of(conn: sqlite3.Connection, ident: int | tuple[str, str]) -> int:
 
 
 def stats_counts(conn: sqlite3.Connection) -> tuple[dict[str, int], int, int]:
-    """(posts per source, duplicates, reposts) of all stored posts, from the rollups and the
-    posts without a time."""
-    sources: dict[str, int] = {}
-    dups = reposts = 0
-    for dim, value, n in conn.execute(
-        "SELECT dim, value, SUM(posts) FROM rollups WHERE dim IN ('source', 'duplicate', "
-        "'repost') GROUP BY dim, value"
-    ):
-        if dim == "source":
-            sources[value] = int(n)
-        elif dim == "duplicate":
-            dups = int(n)
-        else:
-            reposts = int(n)
-    for source, n, d, r in conn.execute(
-        "SELECT source, COUNT(*), COUNT(duplicate_of), COUNT(repost_of) FROM documents "
-        "INDEXED BY documents_untimed WHERE published_at IS NULL GROUP BY source"
-    ):
-        sources[source] = sources.get(source, 0) + int(n)
-        dups += int(d)
-        reposts += int(r)
-    return {s: n for s, n in sorted(sources.items()) if n > 0}, dups, reposts
+    """(posts per source, duplicates, reposts) of all stored posts."""
+    return count_stats(SQLITE, conn, "documents INDEXED BY documents_untimed")
 
 
-class SQLiteRollupReader:
+class SQLiteRollupReader(SQLRollupReader):
     """:class:`yuqing.store.rollups.RollupReader` over one SQLite connection."""
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
-        self.conn = conn
-
-    # -- from the posts (partial slots at a window's ends) ---------------------------------
-
-    def posts_trend(
-        self, dim: str, since: datetime | None, until: datetime | None, event_id: str | None
-    ) -> list[TrendCount]:
-        return queries.trend_counts(self.conn, dim, since, until, event_id)  # type: ignore[arg-type]
-
-    def posts_labels(
-        self, dim: str, since: datetime | None, until: datetime | None, event_id: str | None
-    ) -> dict[str, int]:
-        return queries.label_counts(self.conn, dim, since, until, event_id, -1)  # type: ignore[arg-type]
-
-    def posts_events(
-        self, since: datetime | None, until: datetime | None, ids: Sequence[str] | None, limit: int
-    ) -> list[EventRollup]:
-        return queries.event_rollups(self.conn, since, until, ids, limit)
-
-    # -- from the rollups (whole slots) ----------------------------------------------------
-
-    @staticmethod
-    def _source(dim: str, event_id: str | None) -> tuple[str, str, list[object]]:
-        """(value expression, ``FROM ... WHERE ...``, parameters) of one dimension's rows."""
-        if event_id is None and dim == "event":
-            return "event_id", "FROM rollup_events WHERE true", []
-        if event_id is None:
-            return "value", "FROM rollups WHERE dim = ?", [dim]
-        if dim in ("total", "event"):
-            value = "''" if dim == "total" else "event_id"
-            return value, "FROM rollup_events WHERE event_id = ?", [event_id]
-        return "value", "FROM rollup_event_labels WHERE event_id = ? AND dim = ?", [event_id, dim]
-
-    def slot_counts(
-        self, dim: str, lo: int | None, hi: int | None, event_id: str | None
-    ) -> list[tuple[int, str, int]]:
-        value, source, params = self._source(dim, event_id)
-        cond, bounds = slot_range(lo, hi, lambda: "?")
-        rows = self.conn.execute(
-            f"SELECT slot, {value}, posts {source}{cond} AND posts <> 0", [*params, *bounds]
-        )
-        return [(int(s), str(v), int(n)) for s, v, n in rows]
-
-    def value_counts(
-        self, dim: str, lo: int | None, hi: int | None, event_id: str | None
-    ) -> dict[str, int]:
-        value, source, params = self._source(dim, event_id)
-        cond, bounds = slot_range(lo, hi, lambda: "?")
-        rows = self.conn.execute(
-            f"SELECT {value} AS v, SUM(posts) {source}{cond} GROUP BY v", [*params, *bounds]
-        )
-        return {str(v): int(n) for v, n in rows}
-
-    def event_totals(
-        self, lo: int | None, hi: int | None, ids: Sequence[str] | None
-    ) -> dict[str, tuple[int, int, int, int]]:
-        cond, params = slot_range(lo, hi, lambda: "?")
-        if ids is not None:
-            cond += f" AND event_id IN ({', '.join('?' * len(ids))})"
-            params = [*params, *ids]  # type: ignore[list-item]
-        rows = self.conn.execute(
-            "SELECT event_id, SUM(posts), SUM(reposts), SUM(comments), SUM(likes) "
-            f"FROM rollup_events WHERE true{cond} GROUP BY event_id",
-            params,
-        )
-        return {str(e): (int(p), int(r), int(c), int(lk)) for e, p, r, c, lk in rows}
-
-    def event_slots(
-        self, lo: int | None, hi: int | None, ids: Sequence[str]
-    ) -> list[tuple[str, int, int]]:
-        cond, params = slot_range(lo, hi, lambda: "?")
-        rows = self.conn.execute(
-            "SELECT event_id, slot, posts FROM rollup_events INDEXED BY rollup_events_event "
-            f"WHERE event_id IN ({', '.join('?' * len(ids))}){cond} AND posts <> 0",
-            [*ids, *params],
-        )
-        return [(str(e), int(s), int(n)) for e, s, n in rows]
-
-    def event_mixes(
-        self, lo: int | None, hi: int | None, ids: Sequence[str]
-    ) -> list[tuple[str, str, str, int]]:
-        cond, params = slot_range(lo, hi, lambda: "?")
-        dims = ", ".join(f"'{d}'" for d in MIX_DIMS)
-        rows = self.conn.execute(
-            "SELECT event_id, dim, value, SUM(posts) FROM rollup_event_labels "
-            f"WHERE event_id IN ({', '.join('?' * len(ids))}) AND dim IN ({dims}){cond} "
-            "GROUP BY event_id, dim, value",
-            [*ids, *params],
-        )
-        return [(str(e), str(d), str(v), int(n)) for e, d, v, n in rows]
+    queries = QUERIES
+    events_by_event = " INDEXED BY rollup_events_event"
 
     def event_bounds(
         self, since: datetime | None, until: datetime | None, ids: Sequence[str]
@@ -398,20 +289,14 @@ class SQLiteRollupReader:
             params.append(to_micros(until, "until"))
         out: dict[str, tuple[int | None, int | None]] = {}
         for eid in ids:
-            first = self.conn.execute(
+            first = self.db.execute(
                 "SELECT MIN(published_at) FROM documents WHERE event_id = ? "
                 f"AND published_at IS NOT NULL{cond}",
                 [eid, *params],
-            ).fetchone()[0]
-            last = self.conn.execute(
+            ).fetchone()
+            last = self.db.execute(
                 f"SELECT MAX(published_at) FROM documents WHERE event_id = ?{cond}",
                 [eid, *params],
-            ).fetchone()[0]
-            out[eid] = (first, last)
+            ).fetchone()
+            out[eid] = (first[0] if first else None, last[0] if last else None)
         return out
-
-    def event_data(self, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
-        rows = self.conn.execute(
-            f"SELECT id, data FROM events WHERE id IN ({', '.join('?' * len(ids))})", list(ids)
-        )
-        return {str(eid): orjson.loads(data) for eid, data in rows}

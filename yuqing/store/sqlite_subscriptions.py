@@ -1,21 +1,12 @@
-"""The SQLite side of subscriptions (the table of migration 12): which user gets which
-plan's alerts on which channel, at once or in an hourly or daily digest
-(:mod:`yuqing.alerts.subscriptions`).
-
-A mixin of :class:`yuqing.store.sqlite.SQLiteStore`. One row per (username, plan id); the
-row goes with its user or plan (``ON DELETE CASCADE``). Saving checks that the user and the
-plan exist and names what is missing.
+"""The SQLite side of subscriptions: the table of migration 12 and the shared section
+:mod:`yuqing.store.sql_subscriptions` over the store's connection, its transactions and its
+error translation (a mixin of :class:`yuqing.store.sqlite.SQLiteStore`).
 """
 
 from __future__ import annotations
 
-import sqlite3
-from contextlib import AbstractContextManager
-from typing import TYPE_CHECKING, Any, cast
-
-from yuqing.errors import StoreError
-from yuqing.store.base import SUBSCRIPTION_MODES, Subscription, SubscriptionMode
-from yuqing.store.rows import from_micros, to_micros
+from yuqing.store.dialect import SQLiteSection
+from yuqing.store.sql_subscriptions import SubscriptionsSection
 
 MIGRATION_NAME = "subscriptions of users to plans"
 MIGRATION_STATEMENTS: tuple[str, ...] = (
@@ -29,108 +20,7 @@ MIGRATION_STATEMENTS: tuple[str, ...] = (
     )""",
     "CREATE INDEX subscriptions_plan ON subscriptions (plan_id)",
 )
-COLUMNS = "username, plan_id, channel, mode, updated_at"
 
 
-def subscription_row(sub: Subscription, where: str) -> tuple[str, str, str, str, int]:
-    """The row of ``sub``; StoreError (naming ``where``) for a bad mode or blank field."""
-    what = f"{where}: subscription of {sub.username!r} to plan {sub.plan_id!r}"
-    if sub.mode not in SUBSCRIPTION_MODES:
-        raise StoreError(f"{what}: mode {sub.mode!r} is not one of {', '.join(SUBSCRIPTION_MODES)}")
-    if not sub.username or not sub.plan_id or not sub.channel:
-        raise StoreError(f"{what}: username, plan id and channel must not be blank")
-    micros = to_micros(sub.updated_at, f"{what}: updated_at")
-    assert micros is not None
-    return (sub.username, sub.plan_id, sub.channel, sub.mode, micros)
-
-
-def subscription(row: tuple[Any, ...]) -> Subscription:
-    updated = from_micros(row[4])
-    assert updated is not None
-    return Subscription(
-        username=row[0],
-        plan_id=row[1],
-        channel=row[2],
-        mode=cast(SubscriptionMode, row[3]),
-        updated_at=updated,
-    )
-
-
-def subscription_where(
-    username: str | None, plan_id: str | None, mark: str
-) -> tuple[str, list[str]]:
-    """The WHERE clause (or "") and its parameters; ``mark`` is the driver's placeholder."""
-    clauses: list[str] = []
-    args: list[str] = []
-    if username is not None:
-        clauses.append(f"username = {mark}")
-        args.append(username)
-    if plan_id is not None:
-        clauses.append(f"plan_id = {mark}")
-        args.append(plan_id)
-    return (f"WHERE {' AND '.join(clauses)}" if clauses else "", args)
-
-
-def missing_error(where: str, sub: Subscription, user: bool, plan: bool) -> StoreError | None:
-    """The error for a subscription whose user or plan does not exist (None when both do)."""
-    if not user:
-        return StoreError(f"{where}: cannot subscribe unknown user {sub.username!r}")
-    if not plan:
-        return StoreError(
-            f"{where}: cannot subscribe {sub.username!r} to unknown plan {sub.plan_id!r}"
-        )
-    return None
-
-
-class SQLiteSubscriptions:
+class SQLiteSubscriptions(SQLiteSection, SubscriptionsSection):
     """The subscriptions section of the Store contract."""
-
-    if TYPE_CHECKING:
-        url: str
-        _conn: sqlite3.Connection
-
-        def _errors(self, what: str) -> AbstractContextManager[None]: ...
-
-        def _transaction(self, what: str) -> AbstractContextManager[sqlite3.Connection]: ...
-
-    def save_subscription(self, subscription: Subscription) -> bool:
-        row = subscription_row(subscription, self.url)
-        what = f"saving the subscription of {subscription.username} to plan {subscription.plan_id}"
-        with self._transaction(what) as conn:
-            user = conn.execute("SELECT 1 FROM users WHERE username = ?", (row[0],)).fetchone()
-            plan = conn.execute("SELECT 1 FROM plans WHERE id = ?", (row[1],)).fetchone()
-            error = missing_error(self.url, subscription, user is not None, plan is not None)
-            if error is not None:
-                raise error
-            new = (
-                conn.execute(
-                    "SELECT 1 FROM subscriptions WHERE username = ? AND plan_id = ?", row[:2]
-                ).fetchone()
-                is None
-            )
-            conn.execute(
-                f"INSERT INTO subscriptions ({COLUMNS}) VALUES (?, ?, ?, ?, ?) "
-                "ON CONFLICT (username, plan_id) DO UPDATE SET channel = excluded.channel, "
-                "mode = excluded.mode, updated_at = excluded.updated_at",
-                row,
-            )
-        return new
-
-    def subscriptions(
-        self, *, username: str | None = None, plan_id: str | None = None
-    ) -> list[Subscription]:
-        where, args = subscription_where(username, plan_id, "?")
-        with self._errors("listing subscriptions"):
-            rows = self._conn.execute(
-                f"SELECT {COLUMNS} FROM subscriptions {where} ORDER BY username, plan_id", args
-            ).fetchall()
-        return [subscription(row) for row in rows]
-
-    def delete_subscription(self, username: str, plan_id: str) -> bool:
-        with self._transaction(
-            f"deleting the subscription of {username} to plan {plan_id}"
-        ) as conn:
-            cursor = conn.execute(
-                "DELETE FROM subscriptions WHERE username = ? AND plan_id = ?", (username, plan_id)
-            )
-            return cursor.rowcount == 1
