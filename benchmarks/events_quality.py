@@ -18,7 +18,8 @@ the clusters of the whole run), the share of posts in singleton clusters, the nu
 events, and the clusterer's own posts/s (the stages before it are timed apart).
 Two reference rows use the labels and are no systems: the gold hashtag posts with every
 other post alone, and a nearest-gold-centroid attachment of the no-hashtag posts (see
-:func:`ceiling`). ``--grid`` adds one-parameter variations of the defaults.
+:func:`ceiling`; ``benchmarks/events_ceiling.py`` has the fuller label-using ceilings).
+``--grid`` adds variations of the defaults.
 """
 
 from __future__ import annotations
@@ -218,7 +219,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else "")
     parser.add_argument("--data", type=Path, default=Path("../shared/data"))
     parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--grid", action="store_true", help="also sweep the threshold")
+    parser.add_argument("--grid", action="store_true", help="also run variations of the defaults")
     args = parser.parse_args(argv)
     docs, labels, tagged = load(args.data, args.seed)
     prep = prepare(docs)
@@ -246,22 +247,33 @@ def main(argv: Sequence[str] | None = None) -> None:
     if args.grid:
         variants: list[tuple[str, dict[str, float]]] = [
             (
-                "previous defaults (threshold=0.1, pair_threshold=0.2, no penalty, no df)",
-                {"threshold": 0.1, "pair_threshold": 0.2, "tagless_penalty": 0.0, "df_window": 0},
+                "before (threshold=0.04, pair_threshold=0.15, decay_hours=24)",
+                {"threshold": 0.04, "pair_threshold": 0.15, "decay_hours": 24.0},
             ),
-            ("df_window=0 (fixed idf only)", {"df_window": 0}),
-            ("df_window=0, threshold=0.07", {"df_window": 0, "threshold": 0.07}),
+            (
+                "older defaults (threshold=0.1, pair_threshold=0.2, decay 24, no penalty, no df)",
+                {
+                    "threshold": 0.1,
+                    "pair_threshold": 0.2,
+                    "decay_hours": 24.0,
+                    "tagless_penalty": 0.0,
+                    "df_window": 0,
+                },
+            ),
+            ("decay_hours=24", {"decay_hours": 24.0}),
+            ("decay_hours=8", {"decay_hours": 8.0}),
+            ("close_after_hours=36", {"close_after_hours": 36.0}),
+            ("threshold=0.02", {"threshold": 0.02}),
+            ("threshold=0.04", {"threshold": 0.04}),
+            ("pair_threshold=0.15", {"pair_threshold": 0.15}),
+            ("threshold=0.02, tagless_penalty=0.15", {"threshold": 0.02, "tagless_penalty": 0.15}),
             ("tagless_penalty=0", {"tagless_penalty": 0.0}),
-            ("tagless_penalty=0, threshold=0.05", {"tagless_penalty": 0.0, "threshold": 0.05}),
-            ("tagless_penalty=0.2", {"tagless_penalty": 0.2}),
-            ("df_window=2000", {"df_window": 2000}),
-            ("threshold=0.07", {"threshold": 0.07}),
-            ("threshold=0.1", {"threshold": 0.1}),
-            ("pair_threshold=0.1", {"pair_threshold": 0.1}),
-            ("pair_threshold=0.3", {"pair_threshold": 0.3}),
-            ("decay_hours=0 (no time decay)", {"decay_hours": 0.0}),
-            ("decay_hours=12", {"decay_hours": 12.0}),
-            ("close_after_hours=24", {"close_after_hours": 24.0}),
+            ("df_window=0 (fixed idf only)", {"df_window": 0}),
+            ("bigram_weight=0.3", {"bigram_weight": 0.3}),
+            ("bigram_weight=0.5", {"bigram_weight": 0.5}),
+            ("bigram_weight=0.5, threshold=0.02", {"bigram_weight": 0.5, "threshold": 0.02}),
+            ("runner_up_margin=0.1", {"runner_up_margin": 0.1}),
+            ("runner_up_margin=0.2, threshold=0.02", {"runner_up_margin": 0.2, "threshold": 0.02}),
             ("hashtag_weight=1 (hashtag in the vector)", {"hashtag_weight": 1.0}),
             ("soft_weight=0.3", {"soft_weight": 0.3}),
         ]

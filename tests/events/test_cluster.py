@@ -144,26 +144,26 @@ def test_inactivity_closes_events_and_drain_returns_them() -> None:
     clusterer.process(first)
     assert clusterer.drain_closed() == []
     assert [e.id for e in clusterer.open_events()] == [event_of(first[0])]
-    # 20 hours later a same-story post still joins it (similarity decays with time)
-    late = make("late", FOOD[1], 20 * 60)
+    # 10 hours later a same-story post still joins it (similarity decays with time)
+    late = make("late", FOOD[1], 10 * 60)
     clusterer.process([late])
     assert event_of(late) == event_of(first[0])
     # 71 hours after its last post the event is still open
-    other = make("w", FLOOD[0], (20 + 71) * 60)
+    other = make("w", FLOOD[0], (10 + 71) * 60)
     clusterer.process([other])
     assert clusterer.drain_closed() == []
     assert clusterer.open_count == 2
     # 72 hours after its last post, any newer post closes it
-    later = make("w2", FLOOD[1], (20 + 72) * 60 + 1)
+    later = make("w2", FLOOD[1], (10 + 72) * 60 + 1)
     clusterer.process([later])
     closed = clusterer.drain_closed()
     assert [e.id for e in closed] == [event_of(first[0])]
     assert closed[0].status == "closed" and closed[0].size == 5
-    assert closed[0].last_seen == T0 + timedelta(hours=20)
+    assert closed[0].last_seen == T0 + timedelta(hours=10)
     assert clusterer.drain_closed() == []
     assert [e.id for e in clusterer.open_events()] == [event_of(other)] == [event_of(later)]
     # a post of the closed story starts a new event: nothing of the old one is kept
-    again = make("again", FOOD[0], (20 + 72) * 60 + 2)
+    again = make("again", FOOD[0], (10 + 72) * 60 + 2)
     clusterer.process([again])
     assert event_of(again) not in {event_of(first[0]), event_of(later)}
 

@@ -18,7 +18,10 @@ or starts a new one, and ``doc.analysis["event_id"]`` says which. Nothing is eve
    brings a hashtag no open event holds yet (a new hashtag joins only an event it
    clearly belongs to); an event that holds no hashtag asks ``tagless_penalty`` more.
    Vectors are first reweighted by the document frequencies of the last ``df_window``
-   posts, so words that every current story shares count less.
+   posts, so words that every current story shares count less. Options, off by
+   default (they measured no gain on the COVID hashtag set): character bigrams beside
+   the words (``bigram_weight``) and a required margin over the runner-up event
+   (``runner_up_margin``).
 4. Else the post starts a new event (a post with neither words nor hashtags nor a link
    stays out of events: ``event_id`` None).
 
@@ -50,6 +53,7 @@ from typing import Any
 
 from yuqing.errors import ConfigError
 from yuqing.events.cluster_features import (
+    BIGRAM_PREFIX,
     HASHTAG_PREFIX,
     FeatureExtractor,
     StreamDf,
@@ -91,11 +95,11 @@ class EventClusterer:
 
     Parameters (defaults tuned on the COVID-19 Weibo hashtag set, see docs/events.md):
 
-    - ``threshold`` (0.04): least (decayed) cosine between a post and the centroid of a
+    - ``threshold`` (0.03): least (decayed) cosine between a post and the centroid of a
       large event to join it.
     - ``new_hashtag_threshold`` (0.35): the same, for a post bringing a hashtag that no open
       event holds yet.
-    - ``pair_threshold`` (0.15): what joining a one-post event asks; an event of ``n``
+    - ``pair_threshold`` (0.1): what joining a one-post event asks; an event of ``n``
       posts asks ``threshold + (pair_threshold - threshold) / n``, so a generic post does
       not pair off with another generic post before it finds its established event.
     - ``tagless_penalty`` (0.1): added to the threshold of an event that holds no
@@ -104,7 +108,7 @@ class EventClusterer:
       :class:`~yuqing.events.cluster_features.StreamDf`; 0: off).
     - ``close_after_hours`` (72): an event with no post for this long (scenario time,
       on ``published_at``) is closed.
-    - ``decay_hours`` (24): the similarity to an event is multiplied by
+    - ``decay_hours`` (12): the similarity to an event is multiplied by
       ``exp(-hours since its last post / decay_hours)``: active stories win (0: off).
     - ``soft_weight`` (1.0): weight in the centroid of a post that joined by similarity
       only (hashtag and link joins weigh 1).
@@ -114,8 +118,11 @@ class EventClusterer:
     - ``max_postings`` (64): an index entry lists at most this many events (the most
       recently active), so the candidates of a post do not grow with the open events.
     - ``query_features`` (24): only the post's heaviest features look up candidates.
-    - ``hashtag_weight`` (0.0), ``min_idf`` (2.0), ``max_words`` (24): the post vector,
-      see :class:`~yuqing.events.cluster_features.FeatureExtractor`.
+    - ``hashtag_weight`` (0.0), ``bigram_weight`` (0.0: off), ``max_bigrams`` (32),
+      ``min_idf`` (2.0), ``max_words`` (24): the post vector, see
+      :class:`~yuqing.events.cluster_features.FeatureExtractor`.
+    - ``runner_up_margin`` (0.0: off): a post joins by similarity only when its decayed
+      similarity to the best event exceeds the runner-up's by this share of it.
     - ``ignore_hashtags``: campaign hashtags that are no event signal.
     - ``max_tracked_posts`` (200,000): most recent posts remembered for duplicate and
       repost links (oldest forgotten first).
@@ -127,24 +134,27 @@ class EventClusterer:
     def __init__(
         self,
         *,
-        threshold: float = 0.04,
+        threshold: float = 0.03,
         new_hashtag_threshold: float = 0.35,
-        pair_threshold: float = 0.15,
+        pair_threshold: float = 0.1,
         tagless_penalty: float = 0.1,
         df_window: int = 5_000,
         close_after_hours: float = 72.0,
-        decay_hours: float = 24.0,
+        decay_hours: float = 12.0,
         soft_weight: float = 1.0,
         max_open_events: int = 20_000,
         centroid_features: int = 64,
         max_postings: int = 64,
         query_features: int = 24,
         hashtag_weight: float = 0.0,
+        bigram_weight: float = 0.0,
+        max_bigrams: int = 32,
         min_idf: float = 2.0,
         max_words: int = 24,
         ignore_hashtags: Iterable[str] = DEFAULT_IGNORED_HASHTAGS,
         max_tracked_posts: int = 200_000,
         idf: IdfTable | None = None,
+        runner_up_margin: float = 0.0,
     ) -> None:
         checks = {
             "threshold": 0.0 < threshold <= 1.0,
@@ -158,6 +168,9 @@ class EventClusterer:
             "max_postings": max_postings >= 1,
             "query_features": query_features >= 1,
             "hashtag_weight": hashtag_weight >= 0,
+            "bigram_weight": bigram_weight >= 0,
+            "max_bigrams": max_bigrams >= 1,
+            "runner_up_margin": 0 <= runner_up_margin < 1,
             "decay_hours": decay_hours >= 0,
             "soft_weight": 0 <= soft_weight <= 1,
             "max_words": max_words >= 1,
@@ -167,13 +180,15 @@ class EventClusterer:
             if not ok:
                 raise ConfigError(
                     f"EventClusterer {key}={locals()[key]!r} is out of range; thresholds are "
-                    "in (0, 1], tagless_penalty in [0, 1], counts at least 1 (df_window and "
+                    "in (0, 1], tagless_penalty in [0, 1], runner_up_margin in [0, 1), counts "
+                    "at least 1 (df_window and "
                     "max_tracked_posts: 0 turns them off), hours and weights positive"
                 )
         self.threshold = threshold
         self.new_hashtag_threshold = new_hashtag_threshold
         self.pair_threshold = pair_threshold
         self.tagless_penalty = tagless_penalty
+        self.runner_up_margin = runner_up_margin
         self.stream_df = StreamDf(df_window) if df_window else None
         self.close_after = close_after_hours * 3600.0
         self.decay_hours = decay_hours
@@ -190,6 +205,8 @@ class EventClusterer:
             min_idf=min_idf,
             max_words=max_words,
             ignore_hashtags=ignore_hashtags,
+            bigram_weight=bigram_weight,
+            max_bigrams=max_bigrams,
         )
         self._open: OrderedDict[str, _State] = OrderedDict()  # least recently active first
         self._index: dict[str, OrderedDict[str, float]] = {}  # feature -> event -> weight
@@ -365,20 +382,30 @@ class EventClusterer:
         extra = max(0.0, self.pair_threshold - base)
         best: _State | None = None
         best_key: tuple[float, int] = (0.0, -(1 << 62))
+        best_sim = 0.0
+        sims: list[float] = []
+        margin = self.runner_up_margin
         for event_id, score in scores.items():
             state = self._open[event_id]
             sim = score / state.length if state.length else 0.0
-            if sim < base:
+            if sim < base and not margin:
                 continue  # decay (at most 1) and its need (at least base) keep it below 0
             if self.decay_hours:
                 sim *= math.exp((state.last_ts - self._now) / self.decay)
+            if margin:
+                sims.append(sim)
             # margin over the event's own threshold: a small or tagless event asks more
             need = base + extra / state.event.size
             if not state.event.hashtags:
                 need += self.tagless_penalty
             key = (sim - need, -state.seq)
             if key >= best_key:
-                best, best_key = state, key
+                best, best_key, best_sim = state, key, sim
+        if best is not None and margin and len(sims) > 1:
+            sims.sort(reverse=True)
+            runner = sims[1] if sims[0] == best_sim else sims[0]
+            if best_sim - runner < margin * best_sim:
+                return None
         return best
 
     @staticmethod
@@ -509,7 +536,7 @@ class EventClusterer:
         words = [
             (feat, weight)
             for feat, weight in state.centroid.items()
-            if not feat.startswith(HASHTAG_PREFIX)
+            if not feat.startswith((HASHTAG_PREFIX, BIGRAM_PREFIX))
         ]
         words.sort(key=lambda item: (-item[1], item[0]))
         top = words[:8]

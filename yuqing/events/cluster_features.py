@@ -4,9 +4,10 @@ A post's vector is a ``dict[str, float]`` of unit length: its words (``doc.token
 single characters and stopwords already dropped by the segmenter) weighted by
 ``(1 + ln tf) * idf`` with the document frequencies shipped with the keyword stage (so a
 post's vector does not depend on the rest of the stream), plus one ``#tag`` feature per
-hashtag. Words come from the post's own words (a bare repost has none: it joins its
-original's event through ``repost_of`` or stays out of events). Vectors are small (a short post has 5-20 words), so a Python dict beats numpy
-here: the cost is in the few dict lookups per candidate event.
+hashtag and, optionally, ``~``-prefixed character bigrams. Words come from the post's
+own words (a bare repost has none: it joins its original's event through ``repost_of``
+or stays out of events). Vectors are small (a short post has 5-20 words), so a Python
+dict beats numpy here: the cost is in the few dict lookups per candidate event.
 
 :class:`StreamDf` rescales a vector by how common each feature is in the recent stream:
 words every current story shares (武汉, 肺炎 in an epidemic) weigh less than the words
@@ -16,19 +17,25 @@ of one story, which the fixed reference table cannot know.
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter, deque
 from collections.abc import Iterable
 
 from yuqing.models import Document
 from yuqing.pipeline.keywords import IdfTable
 
-__all__ = ["HASHTAG_PREFIX", "FeatureExtractor", "StreamDf", "dot", "norm"]
+__all__ = ["BIGRAM_PREFIX", "HASHTAG_PREFIX", "FeatureExtractor", "StreamDf", "dot", "norm"]
 
 HASHTAG_PREFIX = "#"
 """Features that stand for a hashtag start with ``#`` (words never do: the normalizer
 removes the marks and the segmenter drops punctuation)."""
 
+BIGRAM_PREFIX = "~"
+"""Features that stand for a character bigram of the text start with ``~`` (a word never
+does: the segmenter drops punctuation), so a bigram never collides with a word."""
+
 _CACHE_SIZE = 200_000
+_HAN_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]{2,}")
 
 
 def dot(vec: dict[str, float], other: dict[str, float]) -> float:
@@ -52,6 +59,10 @@ class FeatureExtractor:
     below it (the most common words of the reference corpus) are left out: they link
     unrelated stories. ``max_words``: only the heaviest words of a long post are kept,
     so that a long post weighs as much as a short one and costs as little.
+    ``bigram_weight`` (0: off): adds the character bigrams of the post's Han text
+    (``~``-prefixed features, hashtag text included) with this length relative to the
+    word part, for spellings the segmenter splits differently; they carry no fixed idf,
+    only the stream's (:class:`StreamDf`). ``max_bigrams``: the first bigrams kept.
     """
 
     def __init__(
@@ -62,12 +73,16 @@ class FeatureExtractor:
         min_idf: float = 0.0,
         max_words: int = 24,
         ignore_hashtags: Iterable[str] = (),
+        bigram_weight: float = 0.0,
+        max_bigrams: int = 32,
     ) -> None:
         self.idf = idf if idf is not None else IdfTable.default()
         self.hashtag_weight = hashtag_weight
         self.min_idf = min_idf
         self.max_words = max_words
         self.ignore_hashtags = frozenset(ignore_hashtags)
+        self.bigram_weight = bigram_weight
+        self.max_bigrams = max_bigrams
         self._idf_cache: dict[str, float] = {}
 
     def _weight(self, token: str) -> float:
@@ -112,6 +127,13 @@ class FeatureExtractor:
             words = dict(ranked[: self.max_words])
         length = norm(words)
         vec = {feat: weight / length for feat, weight in words.items()} if length else {}
+        if self.bigram_weight > 0 and vec:
+            grams = self.bigrams(doc)
+            glen = norm(grams)
+            if glen:
+                scale = self.bigram_weight / glen
+                for feat, weight in grams.items():
+                    vec[feat] = weight * scale
         if tags and self.hashtag_weight > 0:
             each = self.hashtag_weight / math.sqrt(len(tags))
             for tag in tags:
@@ -120,6 +142,24 @@ class FeatureExtractor:
         if not length:
             return {}
         return {feat: weight / length for feat, weight in vec.items()}
+
+    def bigrams(self, doc: Document) -> dict[str, float]:
+        """Character bigrams of the post's Han runs (campaign hashtags left out),
+        weighted ``1 + ln tf``; at most ``max_bigrams``, the first ones kept."""
+        text = doc.norm_text or doc.text
+        if self.ignore_hashtags and doc.hashtags:
+            for tag in doc.hashtags:
+                if tag in self.ignore_hashtags:
+                    text = text.replace(tag, " ")
+        counts: dict[str, int] = {}
+        for run in _HAN_RUN.findall(text):
+            for i in range(len(run) - 1):
+                feat = BIGRAM_PREFIX + run[i : i + 2]
+                if feat in counts:
+                    counts[feat] += 1
+                elif len(counts) < self.max_bigrams:
+                    counts[feat] = 1
+        return {feat: 1.0 + math.log(count) for feat, count in counts.items()}
 
 
 class StreamDf:

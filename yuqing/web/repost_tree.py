@@ -176,11 +176,14 @@ def build(
             for child in sorted(children.get(user, []), key=lambda c: (-nodes[c].size, c)):
                 if child in kept:
                     n.children.append(nodes[child])
-                else:
+                elif nodes[child].size:
                     n.hidden += 1
                     n.hidden_posts += nodes[child].size
     shown_roots = sorted((nodes[r] for r in roots if r in kept), key=lambda n: (-n.size, n.user))
-    return RepostTree(shown_roots, reposts, len(nodes), len(kept))
+    # a user a chain went through whose reposts were all attributed elsewhere (size 0) has
+    # nothing to show: neither shown nor counted
+    users = sum(1 for n in nodes.values() if n.size)
+    return RepostTree(shown_roots, reposts, users, len(kept))
 
 
 def _sizes(roots: list[str], children: dict[str, list[str]], nodes: dict[str, TreeNode]) -> None:
@@ -207,7 +210,8 @@ def _keep(
         _, user = heapq.heappop(heap)
         kept.add(user)
         for child in children.get(user, []):
-            heapq.heappush(heap, (-nodes[child].size, child))
+            if nodes[child].size:
+                heapq.heappush(heap, (-nodes[child].size, child))
     return kept
 
 
