@@ -131,7 +131,8 @@ def test_indices_match_the_hasher() -> None:
 def test_nb_scaled_fit_folds_the_ratio_into_one_linear_row() -> None:
     import numpy as np
 
-    from yuqing.analysis.training import fit, nb_ratio
+    from yuqing.analysis.refine import nb_ratio
+    from yuqing.analysis.training import fit
 
     rows = _sentiment_rows(200, 5)
     fz = Featurizer(FeatureConfig())
