@@ -141,9 +141,10 @@ class Deduplicator:
 
     def _run(self, docs: list[Document], *, mark: bool) -> None:
         index = self.index
+        blake2b = hashlib.blake2b
         for doc in docs:
-            if mark or not doc.content_hash:
-                doc.content_hash = content_hash(doc.norm_text)
+            if mark or not doc.content_hash:  # = content_hash(doc.norm_text), inlined
+                doc.content_hash = blake2b(doc.norm_text.encode(), digest_size=16).hexdigest()
         plan, own_row, quoted_row, exact = self._plan(docs, mark)
         exact_codes: list[int] = plan.codes[:, -1].tolist()
         near: dict[int, list[tuple[int, int]]] = {}

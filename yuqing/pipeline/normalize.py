@@ -210,12 +210,33 @@ def _finish_many(texts: list[str], converter: Any) -> list[str]:
             if len(converted) != len(texts):  # cannot happen; stay correct if it does
                 converted = [_to_simplified(text, converter) for text in texts]
             else:
-                converted = [
-                    new if new == old or new.isascii() else _to_simplified(new, converter)
-                    for old, new in zip(texts, converted, strict=True)
+                again = [
+                    i
+                    for i, (old, new) in enumerate(zip(texts, converted, strict=True))
+                    if new != old and not new.isascii()
                 ]
+                _convert_again(converted, again, converter)
             texts = converted
     return [_case_and_space(text) for text in texts]
+
+
+def _convert_again(texts: list[str], changed: list[int], converter: Any) -> None:
+    """:func:`_to_simplified` of ``texts[i]`` for each ``i`` in ``changed``, in place, with
+    one OpenCC call per round for all of them (joined by newlines, as above)."""
+    for _ in range(4):
+        if not changed:
+            return
+        converted: list[str] = converter.convert("\n".join(texts[i] for i in changed)).split("\n")
+        if len(converted) != len(changed):  # cannot happen; stay correct if it does
+            for i in changed:
+                texts[i] = _to_simplified(texts[i], converter)
+            return
+        still = []
+        for i, new in zip(changed, converted, strict=True):
+            if new != texts[i]:
+                texts[i] = new
+                still.append(i)
+        changed = still
 
 
 def normalize_text(text: str, *, to_simplified: bool = True) -> str:

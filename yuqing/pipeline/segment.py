@@ -105,14 +105,15 @@ class Segmenter:
     def cut(self, text: str) -> list[str]:
         """The words of ``text`` (expected normalized), without punctuation, whitespace
         and (by default) stopwords, in order; repeats are kept."""
-        keep = self._keep
-        return [token for token in self._jieba.cut(text) if keep[token]]
+        return list(filter(self._keep.__getitem__, self._jieba.cut(text)))
 
     def _decide(self, token: str) -> bool:
         """Whether ``token`` is a word worth keeping (cached per distinct token)."""
         return token not in self._stop and bool(token.isalnum() or _HAS_WORD_CHAR.search(token))
 
     def process(self, batch: Sequence[Document]) -> list[Document]:
+        keep = self._keep.__getitem__
+        cut = self._jieba.cut
         for doc in batch:
-            doc.tokens = self.cut(doc.norm_text) if doc.norm_text else []
+            doc.tokens = list(filter(keep, cut(doc.norm_text))) if doc.norm_text else []
         return list(batch)

@@ -34,7 +34,6 @@ _STR_FIELDS: Final = ("title", "url", "region")
 _COUNT_FIELDS: Final = ("reposts", "comments", "likes")
 _TRUE: Final = frozenset({"true", "1", "是", "yes", "y", "t"})
 _FALSE: Final = frozenset({"false", "0", "否", "no", "n", "f"})
-_DIGITS: Final = re.compile(r"[0-9]+")
 _INT_TEXT: Final = re.compile(r"[+-]?[0-9]+")
 
 # 2020/01/19 12:30:00, 2020.1.19, 2020年1月19日 12时30分, 2020-1-9 8:05 +08:00
@@ -127,17 +126,17 @@ def parse_time(value: Any, zone: tzinfo) -> datetime:
     2822 dates (feeds); an integer or digit string of 10 digits (epoch seconds) or 13
     digits (epoch milliseconds); a ``datetime``. Anything else raises ``ValueError``.
     """
-    if isinstance(value, datetime):
+    if isinstance(value, str):  # the usual case first
+        text = value.strip()
+        if len(text) in (10, 13) and text.isdigit() and text.isascii():  # = [0-9]+
+            return _epoch(int(text))
+        parsed = _parse_text_time(text)
+    elif isinstance(value, datetime):
         parsed = value
     elif isinstance(value, bool):
         raise ValueError(f"not a time: {value!r}")
     elif isinstance(value, int | float):
         return _epoch(value)
-    elif isinstance(value, str):
-        text = value.strip()
-        if _DIGITS.fullmatch(text) and len(text) in (10, 13):
-            return _epoch(int(text))
-        parsed = _parse_text_time(text)
     else:
         raise ValueError(f"not a time: {type(value).__name__}")
     if parsed.tzinfo is None:
@@ -235,7 +234,7 @@ def _as_str(name: str, value: Any, line: int) -> str | None:
 
 def _as_id(name: str, value: Any, line: int) -> str | None:
     if isinstance(value, str):
-        value = _without_nul(value).strip()
+        value = (value.replace("\x00", "") if "\x00" in value else value).strip()
         return value or None
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)

@@ -13,7 +13,6 @@ ingest.
 
 from __future__ import annotations
 
-import operator
 import sqlite3
 import time
 from collections import Counter
@@ -39,7 +38,14 @@ from yuqing.store.base import (
     TrendCount,
 )
 from yuqing.store.migrations import apply_migrations, current_version
-from yuqing.store.rows import COLUMNS, document_to_row, from_micros, row_to_document, to_micros
+from yuqing.store.rows import (
+    COLUMNS,
+    document_columns,
+    from_micros,
+    row_to_document,
+    rows_by_nulls,
+    to_micros,
+)
 from yuqing.store.searchtext import index_terms, query_terms, split_query
 from yuqing.store.sqlite_claims import SQLiteClaims
 from yuqing.store.sqlite_corrections import SQLiteCorrections
@@ -54,7 +60,6 @@ if TYPE_CHECKING:
     from yuqing.alerts.delivery import DeliveryAttempt
     from yuqing.events.event import Event
 
-_NONES = (None,) * len(COLUMNS)
 _SELECT = f"SELECT {', '.join(COLUMNS)} FROM documents"
 _KEY_CHUNK = 500  # ids per IN (...) query
 SNIPPET_CHARS = 60
@@ -138,13 +143,13 @@ class SQLiteStore(
         ``ingested_at`` is stored as now. Search indexing is left to :meth:`index_pending`.
         """
         now = time.time_ns() // 1000
-        first: dict[tuple[str, str], Document] = {}
-        for doc in docs:
-            key = (doc.source, doc.id)
-            if key not in first:  # a key repeated in the batch: the first one wins
-                first[key] = doc
-        rows = [document_to_row(doc, now) for doc in first.values()]
-        groups = _by_columns(iter(rows))
+        first = {(doc.source, doc.id): doc for doc in docs}
+        if len(first) < len(docs):  # a key repeated in the batch: the first one wins
+            first = {}
+            for doc in docs:
+                first.setdefault((doc.source, doc.id), doc)
+        columns = document_columns(list(first.values()), now)
+        groups = rows_by_nulls(columns)
         dups = [key for key, doc in first.items() if doc.duplicate_of is not None]
         with self._transaction("adding documents") as conn:
             before = self._existing(conn, dups) if dups else set()
@@ -154,7 +159,7 @@ class SQLiteStore(
                 stored += conn.executemany(_insert_sql(mask), group).rowcount
             if stored and last is not None:
                 # the counts of migration 11; all stored: their times are in the rows
-                published = [row[_PUBLISHED] for row in rows] if stored == len(rows) else None
+                published = columns[_PUBLISHED] if stored == len(first) else None
                 sqlite_rollups.add_stored(conn, last, first, published)
             if dups:
                 originals = Counter(
@@ -520,17 +525,6 @@ class SQLiteStore(
 
         with self._errors("reading cases"):
             return sql.cases(self._conn, status, event_id, alert_id, limit)
-
-
-def _by_columns(rows: Iterator[tuple[Any, ...]]) -> dict[tuple[bool, ...], list[tuple[Any, ...]]]:
-    """Rows grouped by which columns are set, each without its NULLs. Binding a None costs
-    Python's sqlite3 as much as a whole short row; leaving NULL columns out of the INSERT
-    (their default is NULL) nearly doubles the write rate."""
-    groups: dict[tuple[bool, ...], list[tuple[Any, ...]]] = {}
-    for row in rows:
-        mask = tuple(map(operator.is_not, row, _NONES))
-        groups.setdefault(mask, []).append(tuple(compress(row, mask)))
-    return groups
 
 
 _PUBLISHED = COLUMNS.index("published_at")
