@@ -12,7 +12,7 @@ processes may write to one database at once, and the contract holds for each of 
   skips it; each key is stored exactly once;
 * posts are partitioned by publication month (:mod:`yuqing.store.postgres_partitions`);
 * search: :mod:`yuqing.store.postgres_search`; dashboard reads:
-  :mod:`yuqing.store.postgres_queries`; alerts (``seq`` in commit order):
+  :mod:`yuqing.store.postgres_rollups` and :mod:`yuqing.store.postgres_queries`; alerts (``seq`` in commit order):
   :mod:`yuqing.store.postgres_alerts`; cases (row locks): :mod:`yuqing.store.postgres_cases`;
   users: :mod:`yuqing.store.postgres_users`; claims: :mod:`yuqing.store.postgres_claims`;
   corrections: :mod:`yuqing.store.postgres_corrections`; plans:
@@ -29,7 +29,7 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import psycopg
 from psycopg.conninfo import conninfo_to_dict
@@ -38,18 +38,10 @@ from psycopg.types.string import TextLoader
 
 from yuqing.errors import StoreError
 from yuqing.models import Cursor, Document, SearchHit, StoreStats
-from yuqing.store import postgres_queries as queries
-from yuqing.store import postgres_rollups, postgres_search, rollups
-from yuqing.store.base import (
-    AddResult,
-    AlertStatus,
-    Dimension,
-    EventOrder,
-    EventRollup,
-    StoredAlert,
-    StoredRule,
-    TrendCount,
-)
+from yuqing.store import postgres_rollups, postgres_search
+from yuqing.store.base import AddResult
+from yuqing.store.postgres_alerts import PostgresAlerts
+from yuqing.store.postgres_cases import PostgresCases
 from yuqing.store.postgres_claims import PostgresClaims
 from yuqing.store.postgres_corrections import PostgresCorrections
 from yuqing.store.postgres_history import PostgresHistory
@@ -57,16 +49,12 @@ from yuqing.store.postgres_migrations import apply_migrations, current_version
 from yuqing.store.postgres_partitions import Partitions, month_of
 from yuqing.store.postgres_plans import PostgresPlans
 from yuqing.store.postgres_privacy import PostgresPrivacy
+from yuqing.store.postgres_rollups import PostgresDashboard
 from yuqing.store.postgres_rows import SELECT_COLUMNS, fetch_by_position, lookup_keys
 from yuqing.store.postgres_subscriptions import PostgresSubscriptions
 from yuqing.store.postgres_users import PostgresUsers
 from yuqing.store.rows import COLUMNS, document_to_row, from_micros, row_to_document, to_micros
 from yuqing.store.url import redact_url
-
-if TYPE_CHECKING:
-    from yuqing.alerts.alert import Alert
-    from yuqing.alerts.delivery import DeliveryAttempt
-    from yuqing.events.event import Event
 
 _PUBLISHED = COLUMNS.index("published_at")
 _JSONB = "analysis"  # jsonb refuses the escaped NUL (\u0000) that text columns keep
@@ -82,6 +70,9 @@ def error_text(exc: BaseException) -> str:
 
 class PostgresStore(
     PostgresHistory,
+    PostgresDashboard,
+    PostgresAlerts,
+    PostgresCases,
     PostgresClaims,
     PostgresUsers,
     PostgresCorrections,
@@ -333,180 +324,6 @@ class PostgresStore(
                 "month_partitions": months,
             },
         )
-
-    # -- dashboard and API reads (queries in yuqing.store.postgres_queries) ---------------
-
-    def upsert_events(self, events: Sequence[Event]) -> int:
-        """Insert or update the clusterer's events by id, in one transaction."""
-        with self._transaction("saving events") as conn:
-            return queries.upsert_events(conn, events)
-
-    def trend_counts(
-        self,
-        dimension: Dimension,
-        *,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        event_id: str | None = None,
-    ) -> list[TrendCount]:
-        with self._errors(f"counting posts by {dimension}") as conn:
-            reader = postgres_rollups.PostgresRollupReader(conn)
-            return rollups.trend_counts(reader, dimension, since, until, event_id)
-
-    def label_counts(
-        self,
-        dimension: Dimension,
-        *,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        event_id: str | None = None,
-        limit: int = 100,
-    ) -> dict[str, int]:
-        with self._errors(f"counting posts by {dimension}") as conn:
-            reader = postgres_rollups.PostgresRollupReader(conn)
-            return rollups.label_counts(reader, dimension, since, until, event_id, limit)
-
-    def event_rollups(
-        self,
-        *,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        ids: Sequence[str] | None = None,
-        limit: int = 100,
-    ) -> list[EventRollup]:
-        with self._errors("adding up events") as conn:
-            reader = postgres_rollups.PostgresRollupReader(conn)
-            return rollups.event_rollups(reader, since, until, ids, limit)
-
-    def event_documents(self, event_id: str, *, order: EventOrder, limit: int) -> list[Document]:
-        with self._errors(f"reading the posts of event {event_id}") as conn:
-            return queries.event_documents(conn, event_id, order, limit)
-
-    def latest_documents(
-        self,
-        *,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        sources: Sequence[str] = (),
-        limit: int = 20,
-    ) -> list[Document]:
-        with self._errors("reading the latest documents") as conn:
-            return queries.latest_documents(conn, since, until, sources, limit)
-
-    # -- alerts, delivery log, saved rules (SQL in yuqing.store.postgres_alerts) -----------
-    # imported on first use: plain ingest and search need not load the alerting code
-
-    def add_alerts(self, alerts: Sequence[Alert]) -> int:
-        from yuqing.store import postgres_alerts as sql
-
-        with self._transaction("saving alerts") as conn:
-            return sql.add_alerts(conn, alerts)
-
-    def alerts(
-        self,
-        *,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        status: AlertStatus | None = None,
-        rule_id: str | None = None,
-        limit: int = 100,
-    ) -> list[StoredAlert]:
-        from yuqing.store import postgres_alerts as sql
-
-        with self._errors("reading alerts") as conn:
-            return sql.alerts(conn, since, until, status, rule_id, limit)
-
-    def alerts_after(self, seq: int, limit: int = 100) -> list[StoredAlert]:
-        from yuqing.store import postgres_alerts as sql
-
-        with self._errors(f"reading alerts after number {seq}") as conn:
-            return sql.alerts_after(conn, seq, limit)
-
-    def get_alert(self, alert_id: str) -> StoredAlert | None:
-        from yuqing.store import postgres_alerts as sql
-
-        with self._errors(f"reading alert {alert_id}") as conn:
-            return sql.get_alert(conn, alert_id)
-
-    def last_alert_seq(self) -> int:
-        from yuqing.store import postgres_alerts as sql
-
-        with self._errors("reading the newest alert number") as conn:
-            return sql.last_alert_seq(conn)
-
-    def acknowledge_alert(self, alert_id: str, who: str, at: datetime) -> bool:
-        from yuqing.store import postgres_alerts as sql
-
-        with self._transaction(f"acknowledging alert {alert_id}") as conn:
-            return sql.acknowledge_alert(conn, self.where, alert_id, who, at)
-
-    def record_delivery(self, attempt: DeliveryAttempt) -> None:
-        from yuqing.store import postgres_alerts as sql
-
-        with self._transaction("recording a delivery attempt") as conn:
-            sql.record_delivery(conn, attempt)
-
-    def deliveries(self, *, alert_id: str | None = None, limit: int = 100) -> list[DeliveryAttempt]:
-        from yuqing.store import postgres_alerts as sql
-
-        with self._errors("reading the delivery log") as conn:
-            return sql.deliveries(conn, alert_id, limit)
-
-    def save_rule(
-        self,
-        rule_id: str,
-        name: str,
-        query: str,
-        triggers_json: str,
-        enabled: bool,
-        *,
-        severity: str = "medium",
-    ) -> bool:
-        from yuqing.store import postgres_alerts as sql
-
-        with self._transaction(f"saving rule {rule_id}") as conn:
-            return sql.save_rule(
-                conn, self.where, rule_id, name, query, triggers_json, enabled, severity
-            )
-
-    def rules(self) -> list[StoredRule]:
-        from yuqing.store import postgres_alerts as sql
-
-        with self._errors("reading the monitoring rules") as conn:
-            return sql.rules(conn)
-
-    def delete_rule(self, rule_id: str) -> bool:
-        from yuqing.store import postgres_alerts as sql
-
-        with self._transaction(f"deleting rule {rule_id}") as conn:
-            return sql.delete_rule(conn, rule_id)
-
-    # -- cases (SQL in yuqing.store.postgres_cases) ---------------------------------------
-
-    def save_case(self, case: dict[str, Any]) -> bool:
-        from yuqing.store import postgres_cases as sql
-
-        with self._transaction(f"saving case {case.get('id')}") as conn:
-            return sql.save_case(conn, self.where, case)
-
-    def get_case(self, case_id: str) -> dict[str, Any] | None:
-        from yuqing.store import postgres_cases as sql
-
-        with self._errors(f"reading case {case_id}") as conn:
-            return sql.get_case(conn, case_id)
-
-    def cases(
-        self,
-        *,
-        status: str | None = None,
-        event_id: str | None = None,
-        alert_id: str | None = None,
-        limit: int = 100,
-    ) -> list[dict[str, Any]]:
-        from yuqing.store import postgres_cases as sql
-
-        with self._errors("reading cases") as conn:
-            return sql.cases(conn, status, event_id, alert_id, limit)
 
 
 def _checked_row(doc: Document, now: int) -> tuple[Any, ...]:

@@ -1,13 +1,14 @@
 """The PostgreSQL side of alerts, their delivery log and the monitoring rules saved through
-the API (tables of migration 4): the shared SQL of :mod:`yuqing.store.sql_alerts` in
-PostgreSQL's dialect; the semantics are described there.
+the API (tables of migration 4): the shared section :mod:`yuqing.store.sql_alerts` (a mixin
+of :class:`yuqing.store.postgres.PostgresStore`); the semantics are described there.
 
 **The alert stream's cursor.** ``seq`` comes from an identity sequence, and a sequence
 alone hands out numbers in call order, not commit order: with two workers, the one that
 drew seq 10 may commit after the one that drew 11, and a reader that already moved its
-cursor past 11 would never see 10. :func:`add_alerts` therefore starts by locking the
-``alerts`` table in SHARE ROW EXCLUSIVE mode (it conflicts with itself, not with readers;
-:meth:`yuqing.store.dialect.Dialect.serialize_writers`): writers of alerts take turns, each draws its numbers and commits before the next draws.
+cursor past 11 would never see 10. ``add_alerts`` therefore starts by locking the ``alerts``
+table in SHARE ROW EXCLUSIVE mode (it conflicts with itself, not with readers;
+:meth:`yuqing.store.dialect.Dialect.serialize_writers`): writers of alerts take turns, each
+draws its numbers and commits before the next draws.
 PostgreSQL makes a commit visible before it releases the transaction's locks, so the
 guarantee is: *when a reader sees an alert with seq n, every alert with a smaller seq is
 either visible too or will never exist* (a rolled-back batch leaves a gap, which readers
@@ -16,19 +17,9 @@ simply skip). Alerts are rare next to posts, so the serialization costs nothing 
 
 from __future__ import annotations
 
-from yuqing.store.dialect import POSTGRES
-from yuqing.store.sql_alerts import AlertTables
+from yuqing.store.dialect import PostgresSection
+from yuqing.store.sql_alerts import AlertsSection
 
-_tables = AlertTables(POSTGRES)
 
-add_alerts = _tables.add_alerts
-alerts = _tables.alerts
-alerts_after = _tables.alerts_after
-get_alert = _tables.get_alert
-last_alert_seq = _tables.last_alert_seq
-acknowledge_alert = _tables.acknowledge_alert
-record_delivery = _tables.record_delivery
-deliveries = _tables.deliveries
-save_rule = _tables.save_rule
-rules = _tables.rules
-delete_rule = _tables.delete_rule
+class PostgresAlerts(PostgresSection, AlertsSection):
+    """The alerts, delivery log and saved rules section of the Store contract."""

@@ -60,10 +60,3 @@ class PostgresQueries(DashboardQueries):
 
 
 QUERIES = PostgresQueries()
-
-trend_counts = QUERIES.trend_counts
-label_counts = QUERIES.label_counts
-upsert_events = QUERIES.upsert_events
-event_rollups = QUERIES.event_rollups
-event_documents = QUERIES.event_documents
-latest_documents = QUERIES.latest_documents

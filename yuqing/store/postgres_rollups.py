@@ -1,6 +1,7 @@
 """The PostgreSQL side of the pre-aggregated counts (:mod:`yuqing.store.rollups` describes the
 tables and how windows are answered; :mod:`yuqing.store.sqlite_rollups` is the SQLite side):
-migration 11 and the reader.
+migration 11, the reader, and the dashboard section (:mod:`yuqing.store.sql_dashboard`) over
+it, a mixin of :class:`yuqing.store.postgres.PostgresStore`.
 
 Upkeep is three statement-level triggers on ``documents`` with transition tables, so every
 write keeps the counts in its own transaction, whatever wrote it (``add_documents``' COPY,
@@ -26,10 +27,11 @@ from datetime import datetime
 import psycopg
 from psycopg.rows import TupleRow
 
-from yuqing.store.dialect import POSTGRES
+from yuqing.store.dialect import POSTGRES, PostgresSection
 from yuqing.store.postgres_queries import QUERIES
 from yuqing.store.rollups import EVENT_LABEL_DIMS, SLOT_US
 from yuqing.store.rows import to_micros
+from yuqing.store.sql_dashboard import DashboardSection
 from yuqing.store.sql_rollups import SQLRollupReader, count_stats
 
 Conn = psycopg.Connection[TupleRow]
@@ -197,3 +199,9 @@ class PostgresRollupReader(SQLRollupReader):
             [*params, *params, list(ids)],
         )
         return {str(e): (first, last) for e, first, last in rows}
+
+
+class PostgresDashboard(PostgresSection, DashboardSection):
+    """The dashboard and API reads of the Store contract, and ``upsert_events``."""
+
+    rollup_reader = PostgresRollupReader

@@ -1,12 +1,15 @@
 """Alerts, their delivery log and the monitoring rules saved through the API (tables of
-migration 4), in SQL shared by both backends (:mod:`yuqing.store.dialect`). Functions over
-one connection; the stores wrap them with their transactions and their error translation
-(:mod:`yuqing.store.sqlite_alerts`, :mod:`yuqing.store.postgres_alerts`).
+migration 4), in SQL shared by both backends (:mod:`yuqing.store.dialect`): the section
+:class:`AlertsSection`, which :mod:`yuqing.store.sqlite_alerts` and
+:mod:`yuqing.store.postgres_alerts` mix into the stores.
 
 An alert is kept whole as its payload (``Alert.as_payload()``) plus the columns that are
 filtered on; ``seq`` numbers alerts in insertion order and is the cursor of the alert
 stream (alert ids are hashes, so they cannot be one). ``suppressed`` lives in its own
 column because a cooldown keeps folding later firings into a stored alert.
+
+:mod:`yuqing.alerts` is imported on first use (where alerts and delivery attempts are read
+back): plain ingest and search need not load the alerting code.
 """
 
 from __future__ import annotations
@@ -14,21 +17,25 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import orjson
 
-from yuqing.alerts.alert import Alert
-from yuqing.alerts.delivery import DeliveryAttempt
 from yuqing.errors import StoreError
 from yuqing.store.base import ALERT_STATUSES, AlertStatus, StoredAlert, StoredRule
-from yuqing.store.dialect import Dialect, DriverConnection
+from yuqing.store.dialect import Section
 from yuqing.store.rows import from_micros, to_micros
+
+if TYPE_CHECKING:
+    from yuqing.alerts.alert import Alert
+    from yuqing.alerts.delivery import DeliveryAttempt
 
 _ALERT_COLUMNS = "seq, data, suppressed, status, acknowledged_by, acknowledged_at"
 
 
 def _stored(row: tuple[Any, ...]) -> StoredAlert:
+    from yuqing.alerts.alert import Alert
+
     seq, data, suppressed, status, by, at = row
     alert = Alert.from_payload(orjson.loads(data))
     alert.suppressed = int(suppressed)
@@ -41,56 +48,53 @@ def _stored(row: tuple[Any, ...]) -> StoredAlert:
     )
 
 
-class AlertTables:
-    """The alert functions of one dialect; each takes the backend's connection first."""
+class AlertsSection(Section):
+    """The alerts, delivery log and saved rules section of the Store contract."""
 
-    def __init__(self, dialect: Dialect) -> None:
-        self.dialect = dialect
-
-    def add_alerts(self, connection: DriverConnection, alerts: Sequence[Alert]) -> int:
+    def add_alerts(self, alerts: Sequence[Alert]) -> int:
         """Insert new alerts in the given order; a stored one only has its ``suppressed``
-        count raised. Runs inside the caller's transaction."""
+        count raised."""
         unique = list({a.id: a for a in alerts}.values())
-        if not unique:
-            return 0
-        d = self.dialect
-        conn = d.adapt(connection)
-        d.serialize_writers(conn, "alerts")
         ids = [a.id for a in unique]
-        before: set[str] = set()
-        for chunk in d.chunks(ids):
-            clause, params = d.text_in("id", chunk)
-            before.update(
-                row[0] for row in conn.execute(f"SELECT id FROM alerts WHERE {clause}", params)
-            )
-        conn.executemany(
-            "INSERT INTO alerts (id, rule_id, kind, severity, event_id, created_at, suppressed, "
-            "data) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET "
-            f"suppressed = {d.greatest}(alerts.suppressed, excluded.suppressed)",
-            [
-                (
-                    a.id,
-                    a.rule_id,
-                    a.kind,
-                    a.severity,
-                    a.event_id,
-                    to_micros(a.created_at, "alert created_at"),
-                    a.suppressed,
-                    orjson.dumps(a.as_payload()).decode(),
+        d = self.dialect
+        with self._write("saving alerts") as conn:
+            if not unique:
+                return 0
+            d.serialize_writers(conn, "alerts")
+            before: set[str] = set()
+            for chunk in d.chunks(ids):
+                clause, params = d.text_in("id", chunk)
+                before.update(
+                    row[0] for row in conn.execute(f"SELECT id FROM alerts WHERE {clause}", params)
                 )
-                for a in unique
-            ],
-        )
+            conn.executemany(
+                "INSERT INTO alerts (id, rule_id, kind, severity, event_id, created_at, "
+                "suppressed, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET "
+                f"suppressed = {d.greatest}(alerts.suppressed, excluded.suppressed)",
+                [
+                    (
+                        a.id,
+                        a.rule_id,
+                        a.kind,
+                        a.severity,
+                        a.event_id,
+                        to_micros(a.created_at, "alert created_at"),
+                        a.suppressed,
+                        orjson.dumps(a.as_payload()).decode(),
+                    )
+                    for a in unique
+                ],
+            )
         return sum(1 for i in ids if i not in before)
 
     def alerts(
         self,
-        connection: DriverConnection,
-        since: datetime | None,
-        until: datetime | None,
-        status: str | None,
-        rule_id: str | None,
-        limit: int,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        status: AlertStatus | None = None,
+        rule_id: str | None = None,
+        limit: int = 100,
     ) -> list[StoredAlert]:
         if status is not None and status not in ALERT_STATUSES:
             raise StoreError(f"alert status {status!r} is not one of {', '.join(ALERT_STATUSES)}")
@@ -109,92 +113,90 @@ class AlertTables:
             where.append("rule_id = ?")
             params.append(rule_id)
         clause = f"WHERE {' AND '.join(where)}" if where else ""
-        conn = self.dialect.adapt(connection)
-        rows = conn.execute(
-            f"SELECT {_ALERT_COLUMNS} FROM alerts {clause} "
-            "ORDER BY created_at DESC, seq DESC LIMIT ?",
-            [*params, max(limit, 0)],
-        ).fetchall()
+        with self._read("reading alerts") as conn:
+            rows = conn.execute(
+                f"SELECT {_ALERT_COLUMNS} FROM alerts {clause} "
+                "ORDER BY created_at DESC, seq DESC LIMIT ?",
+                [*params, max(limit, 0)],
+            ).fetchall()
         return [_stored(row) for row in rows]
 
-    def alerts_after(self, connection: DriverConnection, seq: int, limit: int) -> list[StoredAlert]:
-        conn = self.dialect.adapt(connection)
-        rows = conn.execute(
-            f"SELECT {_ALERT_COLUMNS} FROM alerts WHERE seq > ? ORDER BY seq LIMIT ?",
-            (seq, max(limit, 0)),
-        ).fetchall()
+    def alerts_after(self, seq: int, limit: int = 100) -> list[StoredAlert]:
+        with self._read(f"reading alerts after number {seq}") as conn:
+            rows = conn.execute(
+                f"SELECT {_ALERT_COLUMNS} FROM alerts WHERE seq > ? ORDER BY seq LIMIT ?",
+                (seq, max(limit, 0)),
+            ).fetchall()
         return [_stored(row) for row in rows]
 
-    def get_alert(self, connection: DriverConnection, alert_id: str) -> StoredAlert | None:
-        conn = self.dialect.adapt(connection)
-        row = conn.execute(
-            f"SELECT {_ALERT_COLUMNS} FROM alerts WHERE id = ?", (alert_id,)
-        ).fetchone()
+    def get_alert(self, alert_id: str) -> StoredAlert | None:
+        with self._read(f"reading alert {alert_id}") as conn:
+            row = conn.execute(
+                f"SELECT {_ALERT_COLUMNS} FROM alerts WHERE id = ?", (alert_id,)
+            ).fetchone()
         return None if row is None else _stored(row)
 
-    def last_alert_seq(self, connection: DriverConnection) -> int:
-        conn = self.dialect.adapt(connection)
-        row = conn.execute("SELECT MAX(seq) FROM alerts").fetchone()
+    def last_alert_seq(self) -> int:
+        with self._read("reading the newest alert number") as conn:
+            row = conn.execute("SELECT MAX(seq) FROM alerts").fetchone()
         return int(row[0] or 0) if row is not None else 0
 
-    def acknowledge_alert(
-        self, connection: DriverConnection, where: str, alert_id: str, who: str, at: datetime
-    ) -> bool:
-        conn = self.dialect.adapt(connection)
-        changed = conn.execute(
-            "UPDATE alerts SET status = 'acknowledged', acknowledged_by = ?, acknowledged_at = ? "
-            "WHERE id = ? AND status = 'new'",
-            (who, to_micros(at, "acknowledged at"), alert_id),
-        ).rowcount
-        if changed:
-            return True
-        if conn.execute("SELECT 1 FROM alerts WHERE id = ?", (alert_id,)).fetchone() is None:
-            raise StoreError(f"{where}: no alert with id {alert_id!r} to acknowledge")
-        return False
+    def acknowledge_alert(self, alert_id: str, who: str, at: datetime) -> bool:
+        with self._write(f"acknowledging alert {alert_id}") as conn:
+            changed = conn.execute(
+                "UPDATE alerts SET status = 'acknowledged', acknowledged_by = ?, "
+                "acknowledged_at = ? WHERE id = ? AND status = 'new'",
+                (who, to_micros(at, "acknowledged at"), alert_id),
+            ).rowcount
+            if changed:
+                return True
+            if conn.execute("SELECT 1 FROM alerts WHERE id = ?", (alert_id,)).fetchone() is None:
+                raise StoreError(f"{self.label}: no alert with id {alert_id!r} to acknowledge")
+            return False
 
-    def record_delivery(self, connection: DriverConnection, attempt: DeliveryAttempt) -> None:
-        conn = self.dialect.adapt(connection)
-        conn.execute(
-            "INSERT INTO deliveries (alert_id, rule_id, channel, attempt, at, ok, final, data) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                attempt.alert_id,
-                attempt.rule_id,
-                attempt.channel,
-                attempt.attempt,
-                to_micros(attempt.at, "delivery time"),
-                bool(attempt.ok),
-                bool(attempt.final),
-                orjson.dumps(attempt.to_dict()).decode(),
-            ),
-        )
+    def record_delivery(self, attempt: DeliveryAttempt) -> None:
+        with self._write("recording a delivery attempt") as conn:
+            conn.execute(
+                "INSERT INTO deliveries (alert_id, rule_id, channel, attempt, at, ok, final, "
+                "data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    attempt.alert_id,
+                    attempt.rule_id,
+                    attempt.channel,
+                    attempt.attempt,
+                    to_micros(attempt.at, "delivery time"),
+                    bool(attempt.ok),
+                    bool(attempt.final),
+                    orjson.dumps(attempt.to_dict()).decode(),
+                ),
+            )
 
-    def deliveries(
-        self, connection: DriverConnection, alert_id: str | None, limit: int
-    ) -> list[DeliveryAttempt]:
-        conn = self.dialect.adapt(connection)
-        if alert_id is None:
-            rows = conn.execute(
-                "SELECT data FROM deliveries ORDER BY pk DESC LIMIT ?", (max(limit, 0),)
-            ).fetchall()
-        else:
-            rows = conn.execute(
-                "SELECT data FROM deliveries WHERE alert_id = ? ORDER BY pk DESC LIMIT ?",
-                (alert_id, max(limit, 0)),
-            ).fetchall()
+    def deliveries(self, *, alert_id: str | None = None, limit: int = 100) -> list[DeliveryAttempt]:
+        from yuqing.alerts.delivery import DeliveryAttempt
+
+        with self._read("reading the delivery log") as conn:
+            if alert_id is None:
+                rows = conn.execute(
+                    "SELECT data FROM deliveries ORDER BY pk DESC LIMIT ?", (max(limit, 0),)
+                ).fetchall()
+            else:
+                rows = conn.execute(
+                    "SELECT data FROM deliveries WHERE alert_id = ? ORDER BY pk DESC LIMIT ?",
+                    (alert_id, max(limit, 0)),
+                ).fetchall()
         return [DeliveryAttempt.from_dict(orjson.loads(data)) for (data,) in rows]
 
     def save_rule(
         self,
-        connection: DriverConnection,
-        where: str,
         rule_id: str,
         name: str,
         query: str,
         triggers_json: str,
         enabled: bool,
-        severity: str,
+        *,
+        severity: str = "medium",
     ) -> bool:
+        where = self.label
         try:
             triggers = orjson.loads(triggers_json)
         except orjson.JSONDecodeError as exc:
@@ -207,33 +209,34 @@ class AlertTables:
         if not rule_id.strip():
             raise StoreError(f"{where}: a rule needs a non-empty id")
         now = time.time_ns() // 1000
-        return self.dialect.upsert_is_new(
-            self.dialect.adapt(connection),
-            "INSERT INTO monitor_rules (id, name, query, triggers, severity, enabled, "
-            "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE "
-            "SET name = excluded.name, query = excluded.query, triggers = excluded.triggers, "
-            "severity = excluded.severity, enabled = excluded.enabled, "
-            "updated_at = excluded.updated_at",
-            (
-                rule_id,
-                name,
-                query,
-                orjson.dumps(triggers).decode(),
-                severity,
-                bool(enabled),
-                now,
-                now,
-            ),
-            "SELECT 1 FROM monitor_rules WHERE id = ?",
-            (rule_id,),
-        )
+        with self._write(f"saving rule {rule_id}") as conn:
+            return self.dialect.upsert_is_new(
+                conn,
+                "INSERT INTO monitor_rules (id, name, query, triggers, severity, enabled, "
+                "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO "
+                "UPDATE SET name = excluded.name, query = excluded.query, "
+                "triggers = excluded.triggers, severity = excluded.severity, "
+                "enabled = excluded.enabled, updated_at = excluded.updated_at",
+                (
+                    rule_id,
+                    name,
+                    query,
+                    orjson.dumps(triggers).decode(),
+                    severity,
+                    bool(enabled),
+                    now,
+                    now,
+                ),
+                "SELECT 1 FROM monitor_rules WHERE id = ?",
+                (rule_id,),
+            )
 
-    def rules(self, connection: DriverConnection) -> list[StoredRule]:
-        conn = self.dialect.adapt(connection)
-        rows = conn.execute(
-            "SELECT id, name, query, triggers, enabled, severity, created_at, updated_at "
-            "FROM monitor_rules ORDER BY id"
-        ).fetchall()
+    def rules(self) -> list[StoredRule]:
+        with self._read("reading the monitoring rules") as conn:
+            rows = conn.execute(
+                "SELECT id, name, query, triggers, enabled, severity, created_at, updated_at "
+                "FROM monitor_rules ORDER BY id"
+            ).fetchall()
         return [
             StoredRule(
                 id=id_,
@@ -248,6 +251,6 @@ class AlertTables:
             for id_, name, query, triggers, enabled, severity, created, updated in rows
         ]
 
-    def delete_rule(self, connection: DriverConnection, rule_id: str) -> bool:
-        conn = self.dialect.adapt(connection)
-        return conn.execute("DELETE FROM monitor_rules WHERE id = ?", (rule_id,)).rowcount > 0
+    def delete_rule(self, rule_id: str) -> bool:
+        with self._write(f"deleting rule {rule_id}") as conn:
+            return conn.execute("DELETE FROM monitor_rules WHERE id = ?", (rule_id,)).rowcount > 0

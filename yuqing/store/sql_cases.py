@@ -1,6 +1,6 @@
-"""Cases (table of migration 5), in SQL shared by both backends (:mod:`yuqing.store.dialect`).
-Functions over one connection; the stores wrap them with their transactions and their error
-translation (:mod:`yuqing.store.sqlite_cases`, :mod:`yuqing.store.postgres_cases`).
+"""Cases (table of migration 5), in SQL shared by both backends (:mod:`yuqing.store.dialect`):
+the section :class:`CasesSection`, which :mod:`yuqing.store.sqlite_cases` and
+:mod:`yuqing.store.postgres_cases` mix into the stores.
 
 A case is kept whole as the JSON of ``Case.as_dict()`` beside the columns that lists
 filter and sort on (status, level, event, alert, owner, opened and updated times). The
@@ -32,7 +32,7 @@ import orjson
 
 from yuqing.errors import StoreError
 from yuqing.store.base import CASE_STATUSES, StoreConflictError
-from yuqing.store.dialect import Dialect, DriverConnection
+from yuqing.store.dialect import Section
 from yuqing.store.rows import to_micros
 
 _LEVELS = ("I", "II", "III", "IV")
@@ -111,14 +111,11 @@ def _check(where: str, case_id: str, version: int, data: str, row: tuple[Any, ..
         )
 
 
-class CaseTables:
-    """The case functions of one dialect; each takes the backend's connection first."""
+class CasesSection(Section):
+    """The cases section of the Store contract."""
 
-    def __init__(self, dialect: Dialect) -> None:
-        self.dialect = dialect
-
-    def save_case(self, connection: DriverConnection, where: str, case: Mapping[str, Any]) -> bool:
-        """Insert or update one case inside the caller's transaction; True when it is new."""
+    def save_case(self, case: dict[str, Any]) -> bool:
+        where = self.label
         if not isinstance(case, Mapping):
             raise StoreError(f"{where}: a case must be saved as the dict of Case.as_dict()")
         columns = _columns(case, where)
@@ -127,41 +124,41 @@ class CaseTables:
             data = orjson.dumps(case).decode()
         except TypeError as exc:
             raise StoreError(f"{where}: case {case_id} is not JSON-ready: {exc}") from exc
-        conn = self.dialect.adapt(connection)
         select = f"SELECT version, data FROM cases WHERE id = ?{self.dialect.for_update}"
-        row = conn.execute(select, (case_id,)).fetchone()
-        if row is None:
-            inserted = conn.execute(
-                "INSERT INTO cases (id, title, level, status, event_id, alert_id, owner, "
-                "opened_at, updated_at, version, data) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
-                (*columns, data),
-            ).rowcount
-            if inserted:
-                return True
-            row = conn.execute(select, (case_id,)).fetchone()  # created meanwhile by another
+        with self._write(f"saving case {case.get('id')}") as conn:
+            row = conn.execute(select, (case_id,)).fetchone()
             if row is None:
-                raise StoreError(f"{where}: case {case_id} vanished while it was being saved")
-        _check(where, str(case_id), int(version), data, row)
-        conn.execute(
-            "UPDATE cases SET title = ?, level = ?, status = ?, event_id = ?, alert_id = ?, "
-            "owner = ?, opened_at = ?, updated_at = ?, version = ?, data = ? WHERE id = ?",
-            (*columns[1:], data, case_id),
-        )
-        return False
+                inserted = conn.execute(
+                    "INSERT INTO cases (id, title, level, status, event_id, alert_id, owner, "
+                    "opened_at, updated_at, version, data) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+                    (*columns, data),
+                ).rowcount
+                if inserted:
+                    return True
+                row = conn.execute(select, (case_id,)).fetchone()  # created meanwhile by another
+                if row is None:
+                    raise StoreError(f"{where}: case {case_id} vanished while it was being saved")
+            _check(where, str(case_id), int(version), data, row)
+            conn.execute(
+                "UPDATE cases SET title = ?, level = ?, status = ?, event_id = ?, alert_id = ?, "
+                "owner = ?, opened_at = ?, updated_at = ?, version = ?, data = ? WHERE id = ?",
+                (*columns[1:], data, case_id),
+            )
+            return False
 
-    def get_case(self, connection: DriverConnection, case_id: str) -> dict[str, Any] | None:
-        conn = self.dialect.adapt(connection)
-        row = conn.execute("SELECT data FROM cases WHERE id = ?", (case_id,)).fetchone()
+    def get_case(self, case_id: str) -> dict[str, Any] | None:
+        with self._read(f"reading case {case_id}") as conn:
+            row = conn.execute("SELECT data FROM cases WHERE id = ?", (case_id,)).fetchone()
         return None if row is None else dict(orjson.loads(row[0]))
 
     def cases(
         self,
-        connection: DriverConnection,
-        status: str | None,
-        event_id: str | None,
-        alert_id: str | None,
-        limit: int,
+        *,
+        status: str | None = None,
+        event_id: str | None = None,
+        alert_id: str | None = None,
+        limit: int = 100,
     ) -> list[dict[str, Any]]:
         if status is not None and status not in CASE_STATUSES:
             raise StoreError(f"case status {status!r} is not one of {', '.join(CASE_STATUSES)}")
@@ -172,9 +169,9 @@ class CaseTables:
                 where.append(f"{column} = ?")
                 params.append(value)
         clause = f"WHERE {' AND '.join(where)}" if where else ""
-        conn = self.dialect.adapt(connection)
-        rows = conn.execute(
-            f"SELECT data FROM cases {clause} ORDER BY opened_at DESC, id DESC LIMIT ?",
-            [*params, max(limit, 0)],
-        ).fetchall()
+        with self._read("reading cases") as conn:
+            rows = conn.execute(
+                f"SELECT data FROM cases {clause} ORDER BY opened_at DESC, id DESC LIMIT ?",
+                [*params, max(limit, 0)],
+            ).fetchall()
         return [dict(orjson.loads(data)) for (data,) in rows]

@@ -2,7 +2,8 @@
 (:mod:`yuqing.store.dialect`): trends, distributions, event roll-ups and event posts, plus
 the ``events`` table that the clusterer's events are saved to.
 
-Functions over one connection; the stores wrap them with their error translation. They read
+Functions over one connection (:class:`yuqing.store.dialect.Connection`), for the section
+:class:`yuqing.store.sql_dashboard.DashboardSection` and the rollup readers. They read
 the label columns of migration 3 (``sentiment``, ``emotion``, ``risk_type``, ``event_id``:
 computed from the analysis JSON and indexed). Trend counts come per UTC quarter-hour so that
 callers can cut hours and days in any zone (every zone offset is a multiple of 15 minutes).
@@ -30,7 +31,7 @@ from yuqing.store.base import (
     EventRollup,
     TrendCount,
 )
-from yuqing.store.dialect import Dialect, DriverConnection
+from yuqing.store.dialect import Connection, Dialect
 from yuqing.store.rows import COLUMNS, from_micros, row_to_document, to_micros
 
 if TYPE_CHECKING:
@@ -84,7 +85,7 @@ def _hour(index: int) -> datetime:
 
 
 class DashboardQueries:
-    """The queries of one dialect; each takes the backend's connection first. A backend
+    """The queries of one dialect; each takes a qmark connection first. A backend
     gives the parts that read the analysis JSON: :attr:`order` and :meth:`grouped_sql`."""
 
     dialect: ClassVar[Dialect]
@@ -115,7 +116,7 @@ class DashboardQueries:
 
     def trend_counts(
         self,
-        connection: DriverConnection,
+        conn: Connection,
         dimension: Dimension,
         since: datetime | None,
         until: datetime | None,
@@ -123,7 +124,6 @@ class DashboardQueries:
     ) -> list[TrendCount]:
         select = f"d.published_at / {_SLOT_US} AS slot, "
         sql, params = self._grouped(dimension, since, until, event_id, select, "slot, ")
-        conn = self.dialect.adapt(connection)
         rows = conn.execute(sql + " ORDER BY slot, v", params).fetchall()
         out: list[TrendCount] = []
         for slot, value, count in rows:
@@ -134,7 +134,7 @@ class DashboardQueries:
 
     def label_counts(
         self,
-        connection: DriverConnection,
+        conn: Connection,
         dimension: Dimension,
         since: datetime | None,
         until: datetime | None,
@@ -142,13 +142,12 @@ class DashboardQueries:
         limit: int,
     ) -> dict[str, int]:
         sql, params = self._grouped(dimension, since, until, event_id, "", "")
-        conn = self.dialect.adapt(connection)
         rows = conn.execute(
             f"{sql} ORDER BY COUNT(*) DESC, v LIMIT ?", [*params, self.dialect.limit(limit)]
         ).fetchall()
         return {str(value): int(count) for value, count in rows}
 
-    def upsert_events(self, connection: DriverConnection, events: Sequence[Event]) -> int:
+    def upsert_events(self, conn: Connection, events: Sequence[Event]) -> int:
         now = time.time_ns() // 1000
         rows = [
             (
@@ -165,7 +164,7 @@ class DashboardQueries:
             )
             for e in sorted(events, key=lambda e: e.id)  # one lock order for concurrent writers
         ]
-        self.dialect.adapt(connection).executemany(
+        conn.executemany(
             "INSERT INTO events (id, title, first_source, first_id, first_seen, last_seen, size, "
             "status, data, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO "
             "UPDATE SET title = excluded.title, last_seen = excluded.last_seen, "
@@ -177,7 +176,7 @@ class DashboardQueries:
 
     def event_rollups(
         self,
-        connection: DriverConnection,
+        conn: Connection,
         since: datetime | None,
         until: datetime | None,
         ids: Sequence[str] | None,
@@ -186,7 +185,6 @@ class DashboardQueries:
         """Two passes: the top events by posts in the window (or ``ids``), then one grouped
         query over their posts for the hourly series and the label mixes."""
         d = self.dialect
-        conn = d.adapt(connection)
         where, params = _window(since, until, None)
         cond = " AND ".join([*where, "d.event_id IS NOT NULL"])
         if ids is not None:
@@ -245,11 +243,10 @@ class DashboardQueries:
         return list(rollups.values())
 
     def event_documents(
-        self, connection: DriverConnection, event_id: str, order: EventOrder, limit: int
+        self, conn: Connection, event_id: str, order: EventOrder, limit: int
     ) -> list[Document]:
         if order not in self.order:
             raise UsageError(f"unknown order {order!r}; use one of {', '.join(self.order)}")
-        conn = self.dialect.adapt(connection)
         rows = conn.execute(
             f"{_SELECT_DOCS} WHERE d.event_id = ? ORDER BY {self.order[order]} LIMIT ?",
             (event_id, self.dialect.limit(limit)),
@@ -258,7 +255,7 @@ class DashboardQueries:
 
     def latest_documents(
         self,
-        connection: DriverConnection,
+        conn: Connection,
         since: datetime | None,
         until: datetime | None,
         sources: Sequence[str],
@@ -269,7 +266,6 @@ class DashboardQueries:
             among, among_params = self.dialect.text_in("d.source", sources)
             where.append(among)
             params.extend(among_params)
-        conn = self.dialect.adapt(connection)
         rows = conn.execute(
             f"{_SELECT_DOCS} WHERE {' AND '.join(where)} "
             "ORDER BY d.published_at DESC, d.pk DESC LIMIT ?",

@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 import orjson
 
 from yuqing.store.base import EventRollup, TrendCount
-from yuqing.store.dialect import Dialect, DriverConnection
+from yuqing.store.dialect import Connection, Dialect, DriverConnection
 from yuqing.store.rollups import MIX_DIMS, slot_range
 from yuqing.store.sql_queries import DashboardQueries
 
@@ -55,27 +55,26 @@ class SQLRollupReader:
     #: after ``rollup_events`` when it is read by event id
     events_by_event: ClassVar[str] = ""
 
-    def __init__(self, conn: DriverConnection) -> None:
-        self.conn = conn
+    def __init__(self, db: Connection) -> None:
+        self.db = db
         self.dialect = self.queries.dialect
-        self.db = self.dialect.adapt(conn)
 
     # -- from the posts (partial slots at a window's ends) ---------------------------------
 
     def posts_trend(
         self, dim: str, since: datetime | None, until: datetime | None, event_id: str | None
     ) -> list[TrendCount]:
-        return self.queries.trend_counts(self.conn, dim, since, until, event_id)  # type: ignore[arg-type]
+        return self.queries.trend_counts(self.db, dim, since, until, event_id)  # type: ignore[arg-type]
 
     def posts_labels(
         self, dim: str, since: datetime | None, until: datetime | None, event_id: str | None
     ) -> dict[str, int]:
-        return self.queries.label_counts(self.conn, dim, since, until, event_id, -1)  # type: ignore[arg-type]
+        return self.queries.label_counts(self.db, dim, since, until, event_id, -1)  # type: ignore[arg-type]
 
     def posts_events(
         self, since: datetime | None, until: datetime | None, ids: Sequence[str] | None, limit: int
     ) -> list[EventRollup]:
-        return self.queries.event_rollups(self.conn, since, until, ids, limit)
+        return self.queries.event_rollups(self.db, since, until, ids, limit)
 
     # -- from the rollups (whole slots) ----------------------------------------------------
 

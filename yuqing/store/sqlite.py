@@ -21,22 +21,11 @@ from contextlib import contextmanager
 from datetime import datetime
 from functools import lru_cache
 from itertools import compress, islice
-from typing import TYPE_CHECKING, Any
 
 from yuqing.errors import StoreError
 from yuqing.models import Cursor, Document, SearchHit, StoreStats
-from yuqing.store import rollups, sqlite_rollups, sqlite_search
-from yuqing.store import sqlite_queries as queries
-from yuqing.store.base import (
-    AddResult,
-    AlertStatus,
-    Dimension,
-    EventOrder,
-    EventRollup,
-    StoredAlert,
-    StoredRule,
-    TrendCount,
-)
+from yuqing.store import sqlite_rollups, sqlite_search
+from yuqing.store.base import AddResult
 from yuqing.store.migrations import apply_migrations, current_version
 from yuqing.store.rows import (
     COLUMNS,
@@ -47,18 +36,16 @@ from yuqing.store.rows import (
     to_micros,
 )
 from yuqing.store.searchtext import index_terms, query_terms, split_query
+from yuqing.store.sqlite_alerts import SQLiteAlerts
+from yuqing.store.sqlite_cases import SQLiteCases
 from yuqing.store.sqlite_claims import SQLiteClaims
 from yuqing.store.sqlite_corrections import SQLiteCorrections
 from yuqing.store.sqlite_history import SQLiteHistory
 from yuqing.store.sqlite_plans import SQLitePlans
 from yuqing.store.sqlite_privacy import SQLitePrivacy
+from yuqing.store.sqlite_rollups import SQLiteDashboard
 from yuqing.store.sqlite_subscriptions import SQLiteSubscriptions
 from yuqing.store.sqlite_users import SQLiteUsers
-
-if TYPE_CHECKING:
-    from yuqing.alerts.alert import Alert
-    from yuqing.alerts.delivery import DeliveryAttempt
-    from yuqing.events.event import Event
 
 _SELECT = f"SELECT {', '.join(COLUMNS)} FROM documents"
 _KEY_CHUNK = 500  # ids per IN (...) query
@@ -67,6 +54,9 @@ SNIPPET_CHARS = 60
 
 class SQLiteStore(
     SQLiteHistory,
+    SQLiteDashboard,
+    SQLiteAlerts,
+    SQLiteCases,
     SQLiteClaims,
     SQLiteUsers,
     SQLiteCorrections,
@@ -352,179 +342,6 @@ class SQLiteStore(
             schema_version=version,
             extra={"cursors": cursors, "path": self.path},
         )
-
-    # -- dashboard and API reads (queries in yuqing.store.sqlite_queries) -----------------
-
-    def upsert_events(self, events: Sequence[Event]) -> int:
-        """Insert or update the clusterer's events by id, in one transaction."""
-        with self._transaction("saving events") as conn:
-            return queries.upsert_events(conn, events)
-
-    def trend_counts(
-        self,
-        dimension: Dimension,
-        *,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        event_id: str | None = None,
-    ) -> list[TrendCount]:
-        with self._errors(f"counting posts by {dimension}"):
-            reader = sqlite_rollups.SQLiteRollupReader(self._conn)
-            return rollups.trend_counts(reader, dimension, since, until, event_id)
-
-    def label_counts(
-        self,
-        dimension: Dimension,
-        *,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        event_id: str | None = None,
-        limit: int = 100,
-    ) -> dict[str, int]:
-        with self._errors(f"counting posts by {dimension}"):
-            reader = sqlite_rollups.SQLiteRollupReader(self._conn)
-            return rollups.label_counts(reader, dimension, since, until, event_id, limit)
-
-    def event_rollups(
-        self,
-        *,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        ids: Sequence[str] | None = None,
-        limit: int = 100,
-    ) -> list[EventRollup]:
-        with self._errors("adding up events"):
-            reader = sqlite_rollups.SQLiteRollupReader(self._conn)
-            return rollups.event_rollups(reader, since, until, ids, limit)
-
-    def event_documents(self, event_id: str, *, order: EventOrder, limit: int) -> list[Document]:
-        with self._errors(f"reading the posts of event {event_id}"):
-            return queries.event_documents(self._conn, event_id, order, limit)
-
-    def latest_documents(
-        self,
-        *,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        sources: Sequence[str] = (),
-        limit: int = 20,
-    ) -> list[Document]:
-        with self._errors("reading the latest documents"):
-            return queries.latest_documents(self._conn, since, until, sources, limit)
-
-    # -- alerts, delivery log, saved rules (SQL in yuqing.store.sqlite_alerts) -------------
-    # imported on first use: plain ingest and search need not load the alerting code
-
-    def add_alerts(self, alerts: Sequence[Alert]) -> int:
-        from yuqing.store import sqlite_alerts as sql
-
-        with self._transaction("saving alerts") as conn:
-            return sql.add_alerts(conn, alerts)
-
-    def alerts(
-        self,
-        *,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        status: AlertStatus | None = None,
-        rule_id: str | None = None,
-        limit: int = 100,
-    ) -> list[StoredAlert]:
-        from yuqing.store import sqlite_alerts as sql
-
-        with self._errors("reading alerts"):
-            return sql.alerts(self._conn, since, until, status, rule_id, limit)
-
-    def alerts_after(self, seq: int, limit: int = 100) -> list[StoredAlert]:
-        from yuqing.store import sqlite_alerts as sql
-
-        with self._errors(f"reading alerts after number {seq}"):
-            return sql.alerts_after(self._conn, seq, limit)
-
-    def get_alert(self, alert_id: str) -> StoredAlert | None:
-        from yuqing.store import sqlite_alerts as sql
-
-        with self._errors(f"reading alert {alert_id}"):
-            return sql.get_alert(self._conn, alert_id)
-
-    def last_alert_seq(self) -> int:
-        with self._errors("reading the newest alert number"):
-            row = self._conn.execute("SELECT MAX(seq) FROM alerts").fetchone()
-        return int(row[0] or 0)
-
-    def acknowledge_alert(self, alert_id: str, who: str, at: datetime) -> bool:
-        from yuqing.store import sqlite_alerts as sql
-
-        with self._transaction(f"acknowledging alert {alert_id}") as conn:
-            return sql.acknowledge_alert(conn, self.url, alert_id, who, at)
-
-    def record_delivery(self, attempt: DeliveryAttempt) -> None:
-        from yuqing.store import sqlite_alerts as sql
-
-        with self._transaction("recording a delivery attempt") as conn:
-            sql.record_delivery(conn, attempt)
-
-    def deliveries(self, *, alert_id: str | None = None, limit: int = 100) -> list[DeliveryAttempt]:
-        from yuqing.store import sqlite_alerts as sql
-
-        with self._errors("reading the delivery log"):
-            return sql.deliveries(self._conn, alert_id, limit)
-
-    def save_rule(
-        self,
-        rule_id: str,
-        name: str,
-        query: str,
-        triggers_json: str,
-        enabled: bool,
-        *,
-        severity: str = "medium",
-    ) -> bool:
-        from yuqing.store import sqlite_alerts as sql
-
-        with self._transaction(f"saving rule {rule_id}") as conn:
-            return sql.save_rule(
-                conn, self.url, rule_id, name, query, triggers_json, enabled, severity
-            )
-
-    def rules(self) -> list[StoredRule]:
-        from yuqing.store import sqlite_alerts as sql
-
-        with self._errors("reading the monitoring rules"):
-            return sql.rules(self._conn)
-
-    def delete_rule(self, rule_id: str) -> bool:
-        from yuqing.store import sqlite_alerts as sql
-
-        with self._transaction(f"deleting rule {rule_id}") as conn:
-            return sql.delete_rule(conn, rule_id)
-
-    # -- cases (SQL in yuqing.store.sqlite_cases) -----------------------------------------
-
-    def save_case(self, case: dict[str, Any]) -> bool:
-        from yuqing.store import sqlite_cases as sql
-
-        with self._transaction(f"saving case {case.get('id')}") as conn:
-            return sql.save_case(conn, self.url, case)
-
-    def get_case(self, case_id: str) -> dict[str, Any] | None:
-        from yuqing.store import sqlite_cases as sql
-
-        with self._errors(f"reading case {case_id}"):
-            return sql.get_case(self._conn, case_id)
-
-    def cases(
-        self,
-        *,
-        status: str | None = None,
-        event_id: str | None = None,
-        alert_id: str | None = None,
-        limit: int = 100,
-    ) -> list[dict[str, Any]]:
-        from yuqing.store import sqlite_cases as sql
-
-        with self._errors("reading cases"):
-            return sql.cases(self._conn, status, event_id, alert_id, limit)
 
 
 _PUBLISHED = COLUMNS.index("published_at")

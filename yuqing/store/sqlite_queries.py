@@ -1,8 +1,8 @@
 """The SQLite side of the dashboard and API queries: the shared SQL of
 :mod:`yuqing.store.sql_queries` (which documents the semantics), with the parts that read the
-analysis JSON in SQLite's JSON1 functions. Functions over one connection;
-:class:`yuqing.store.sqlite.SQLiteStore` wraps them with its error translation. The label
-columns of migration 3 are virtual, computed from the analysis JSON and indexed.
+analysis JSON in SQLite's JSON1 functions (:data:`QUERIES`, which the SQLite rollup reader
+and dashboard section use: :mod:`yuqing.store.sqlite_rollups`). The label columns of
+migration 3 are virtual, computed from the analysis JSON and indexed.
 """
 
 from __future__ import annotations
@@ -52,10 +52,3 @@ class SQLiteQueries(DashboardQueries):
 
 
 QUERIES = SQLiteQueries()
-
-trend_counts = QUERIES.trend_counts
-label_counts = QUERIES.label_counts
-upsert_events = QUERIES.upsert_events
-event_rollups = QUERIES.event_rollups
-event_documents = QUERIES.event_documents
-latest_documents = QUERIES.latest_documents

@@ -1,5 +1,7 @@
 """The SQLite side of the pre-aggregated counts (:mod:`yuqing.store.rollups` describes the
-tables and how windows are answered): migration 11, the upkeep, and the reader.
+tables and how windows are answered): migration 11, the upkeep, the reader, and the
+dashboard section (:mod:`yuqing.store.sql_dashboard`) over it, a mixin of
+:class:`yuqing.store.sqlite.SQLiteStore`.
 
 Upkeep, in the transaction that changes the posts:
 
@@ -31,9 +33,10 @@ import orjson
 from yuqing.errors import StoreError
 from yuqing.models import Document
 from yuqing.store import rollup_batch
-from yuqing.store.dialect import SQLITE
+from yuqing.store.dialect import SQLITE, SQLiteSection
 from yuqing.store.rollups import EVENT_LABEL_DIMS, SLOT_US
 from yuqing.store.rows import to_micros
+from yuqing.store.sql_dashboard import DashboardSection
 from yuqing.store.sql_rollups import SQLRollupReader, count_stats
 from yuqing.store.sqlite_queries import QUERIES
 
@@ -300,3 +303,9 @@ class SQLiteRollupReader(SQLRollupReader):
             ).fetchone()
             out[eid] = (first[0] if first else None, last[0] if last else None)
         return out
+
+
+class SQLiteDashboard(SQLiteSection, DashboardSection):
+    """The dashboard and API reads of the Store contract, and ``upsert_events``."""
+
+    rollup_reader = SQLiteRollupReader
