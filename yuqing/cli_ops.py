@@ -180,11 +180,20 @@ def evaluate(
     label_column: Annotated[
         str, typer.Option("--label-column", help="Column with the label.")
     ] = "label",
+    linear: Annotated[
+        bool,
+        typer.Option(
+            "--linear",
+            help="Evaluate the shipped linear model even when [analysis.transformer] is set.",
+        ),
+    ] = False,
 ) -> None:
-    """Accuracy, macro-F1, per-class precision/recall and the confusion matrix of a model."""
+    """Accuracy, macro-F1, per-class precision/recall and the confusion matrix of a model
+    (the transformer tier's for sentiment and emotion when [analysis.transformer] sets it)."""
     from yuqing.analysis.evaluation import evaluate as run_eval
 
-    print(run_eval(task, file, text_column, label_column).format())
+    transformer = None if linear else state.settings().analysis.transformer
+    print(run_eval(task, file, text_column, label_column, transformer=transformer).format())
 
 
 # ---------------------------------------------------------------- worker

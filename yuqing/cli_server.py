@@ -46,6 +46,7 @@ def reanalyze(
                 since=start,
                 ray_address=ray_address,
                 on_progress=lambda n: advance(bar, n),
+                transformer=settings.analysis.transformer,
             )
     finally:
         store.close()

@@ -279,6 +279,46 @@ class RumorsSettings(BaseModel):
         return value
 
 
+class TransformerSettings(BaseModel):
+    """``[analysis.transformer]``: the optional transformer tier (docs/models-text.md)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    sentiment: str | None = Field(
+        None,
+        description="folder of an exported sentiment classifier (model.onnx, tokenizer.json, "
+        "labels.json); replaces the linear model's sentiment label and score",
+    )
+    emotion: str | None = Field(
+        None, description="folder of an exported emotion classifier (same layout)"
+    )
+    max_length: int = Field(256, ge=8, le=8192, description="tokens per text (longer are cut)")
+    batch_size: int = Field(32, ge=1, le=4096, description="texts per inference batch")
+    device: str = Field(
+        "cpu", description="cpu, or cuda (needs onnxruntime-gpu's CUDAExecutionProvider)"
+    )
+    threads: int = Field(0, ge=0, description="onnxruntime intra-op threads (0: its default)")
+
+    @field_validator("device")
+    @classmethod
+    def _device(cls, value: str) -> str:
+        if value not in ("cpu", "cuda"):
+            raise ValueError(f"analysis.transformer.device must be cpu or cuda, not {value!r}")
+        return value
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.sentiment or self.emotion)
+
+
+class AnalysisSettings(BaseModel):
+    """``[analysis]``: options of the analysis stage."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    transformer: TransformerSettings = Field(default_factory=TransformerSettings)  # type: ignore[arg-type]
+
+
 def _check_duration(value: str, where: str) -> None:
     try:
         parse_duration(value, where)
@@ -301,6 +341,7 @@ class Settings(BaseModel):
     )
     public_url: str = Field("http://127.0.0.1:8000", description="base of links in briefings")
     dedup: DedupSettings = Field(default_factory=DedupSettings)  # type: ignore[arg-type]
+    analysis: AnalysisSettings = Field(default_factory=AnalysisSettings)
     monitor: MonitorSettings = Field(default_factory=MonitorSettings)  # type: ignore[arg-type]
     alerts: AlertsSettings = Field(default_factory=AlertsSettings)
     run: RunSettings = Field(default_factory=RunSettings)  # type: ignore[arg-type]

@@ -161,3 +161,19 @@ def test_cli_reanalyze(ingested: Path, tmp_path: Path) -> None:
     assert result.output.startswith(f"read {N}, reanalysed {N}, changed 0 (local, ")
     bad = CliRunner().invoke(app, ["--store", url, "reanalyze", "--engine", "spark"])
     assert bad.exit_code != 0
+
+
+def test_local_reanalyze_uses_the_transformer_tier(ingested: Path, tmp_path: Path) -> None:
+    """With ``[analysis.transformer]`` set, re-analysis takes sentiment and emotion from the
+    local ONNX tier (a tiny model built in tests/analysis/test_transformer_tier.py)."""
+    pytest.importorskip("onnxruntime")
+    from tests.analysis.test_transformer_tier import make_folder, tier_settings
+
+    folders = {task: make_folder(tmp_path, task) for task in ("sentiment", "emotion")}
+    with closing(open_store(_copy(ingested, tmp_path / "tier.db"))) as store:
+        report = reanalyze(store, max_chars=2000, batch=100, transformer=tier_settings(folders))
+        analyses = _analyses(store)
+    assert report.analysed == N
+    versions = {a["model_version"] for a in analyses.values()}
+    assert all(v.startswith("sentiment-onnx-tiny-sentiment-") for v in versions), versions
+    assert all("+emotion-onnx-tiny-emotion-" in v for v in versions)

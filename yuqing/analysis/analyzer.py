@@ -4,11 +4,17 @@ sentiment, sentiment_score, emotion, emotion_scores, regions, risk, explain and
 model_version go into ``doc.analysis``. The three text models share one featurization
 when their feature configurations agree (they are trained with the same one), so a batch
 is hashed once. Models load lazily, once per process.
+
+With ``[analysis.transformer]`` set (``transformer=`` here), the exported classifiers of
+:mod:`yuqing.analysis.transformer_tier` give the sentiment and/or emotion label and scores;
+the explanation phrases still come from the linear model (for the tier's label), and
+``model_version`` names the tier's model instead of the linear one.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from yuqing.analysis.emotion import EmotionModel
 from yuqing.analysis.regions import RegionFinder
@@ -17,6 +23,12 @@ from yuqing.analysis.rumor import RumorModel
 from yuqing.analysis.sentiment import SentimentModel
 from yuqing.errors import ModelError
 from yuqing.models import Document
+
+if TYPE_CHECKING:
+    from yuqing.analysis.features import Trace
+    from yuqing.analysis.textmodel import TextModel
+    from yuqing.analysis.transformer_tier import Explainer, TransformerTier
+    from yuqing.settings import TransformerSettings
 
 _REPOST_MARK = "//@"
 
@@ -49,6 +61,7 @@ class Analyzer:
         regions: RegionFinder | None = None,
         max_chars: int = 2000,
         explain_k: int = 3,
+        transformer: TransformerSettings | None = None,
     ) -> None:
         self.sentiment = sentiment or SentimentModel()
         self.emotion = emotion or EmotionModel()
@@ -57,6 +70,11 @@ class Analyzer:
         self._regions = regions
         self.max_chars = max_chars
         self.explain_k = explain_k
+        self.tier: TransformerTier | None = None
+        if transformer is not None and transformer.configured:  # else nothing is imported
+            from yuqing.analysis.transformer_tier import TransformerTier
+
+            self.tier = TransformerTier(transformer)
 
     @property
     def risk(self) -> RiskAssessor:
@@ -72,7 +90,10 @@ class Analyzer:
 
     @property
     def version(self) -> str:
-        return "+".join((self.sentiment.version, self.emotion.version, self.rumor.version))
+        tier = self.tier
+        sentiment = tier.sentiment if tier is not None and tier.sentiment else self.sentiment
+        emotion = tier.emotion if tier is not None and tier.emotion else self.emotion
+        return "+".join((sentiment.version, emotion.version, self.rumor.version))
 
     def process(self, batch: Sequence[Document]) -> list[Document]:
         docs = list(batch)
@@ -90,8 +111,29 @@ class Analyzer:
                     "sentiment model; retrain both with `yuqing train`"
                 )
         k = self.explain_k
-        sentiments = self.sentiment.predict_features(texts, norms, features, k, trace)
-        emotions = self.emotion.predict_features(texts, norms, features, k, trace)
+        tier = self.tier
+        s_tier = tier.sentiment if tier is not None else None
+        e_tier = tier.emotion if tier is not None else None
+        sentiments = self.sentiment.predict_features(
+            texts, norms, features, 0 if s_tier else k, trace
+        )
+        emotions = self.emotion.predict_features(texts, norms, features, 0 if e_tier else k, trace)
+        if s_tier is not None:
+            from yuqing.analysis.transformer_tier import relabel_sentiment
+
+            sentiments = relabel_sentiment(
+                s_tier,
+                texts,
+                sentiments,
+                self.sentiment.neutral_threshold,
+                _explainer(s_model, texts, trace, k),
+            )
+        if e_tier is not None:
+            from yuqing.analysis.transformer_tier import relabel_emotion
+
+            emotions = relabel_emotion(
+                e_tier, texts, emotions, _explainer(e_model, texts, trace, k)
+            )
         rumors = self.rumor.predict_features(
             texts,
             norms,
@@ -125,3 +167,10 @@ class Analyzer:
                 model_version=version,
             )
         return docs
+
+
+def _explainer(model: TextModel, texts: Sequence[str], trace: Trace, k: int) -> Explainer | None:
+    """The linear model's phrases for labels the transformer tier chose."""
+    if k <= 0:
+        return None
+    return lambda targets: model.explain_batch(texts, trace, targets, k)

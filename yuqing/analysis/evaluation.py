@@ -8,6 +8,11 @@ see :mod:`yuqing.analysis.datasets`), runs the shipped (or given) model and retu
 Sentiment files with only two labels are scored on the sign of ``sentiment_score`` (the
 binary reading of DESIGN.md); when a file also has ``neutral`` rows the three-way labels
 are compared.
+
+With ``transformer`` (the ``[analysis.transformer]`` settings; ``yuqing eval`` passes
+them unless ``--linear``), sentiment and emotion are judged by the configured exported
+classifier exactly as the analysis stage does (:mod:`yuqing.analysis.transformer_tier`),
+so a user can measure their own checkpoint on the shared test sets.
 """
 
 from __future__ import annotations
@@ -16,12 +21,16 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from yuqing.analysis.datasets import check_task, read_csv
 from yuqing.errors import UsageError
+
+if TYPE_CHECKING:
+    from yuqing.analysis.sentiment import SentimentResult
+    from yuqing.settings import TransformerSettings
 
 
 @dataclass
@@ -61,6 +70,8 @@ class EvalReport:
             f"accuracy  {self.accuracy:.4f}",
             f"macro-F1  {self.macro_f1:.4f}",
         ]
+        if self.extra.get("model"):
+            lines.append(f"model     {self.extra['model']}")
         if self.seconds > 0:
             lines.append(f"speed     {self.n / self.seconds:,.0f} texts/s")
         width = max(10, *(len(c) + 2 for c in self.classes))
@@ -117,20 +128,61 @@ def score(
     )
 
 
-def predict_labels(task: str, texts: Sequence[str], model_path: Path | None = None) -> list[str]:
-    """Labels the shipped (or given) model assigns, in the task's evaluation classes."""
-    if task == "sentiment":
-        from yuqing.analysis.sentiment import SentimentModel
+def _sentiments(
+    texts: Sequence[str], model_path: Path | None, transformer: TransformerSettings | None
+) -> tuple[list[SentimentResult], str]:
+    """Sentiment results and the model's version: the linear model's, or the tier's when
+    ``transformer`` names a sentiment folder."""
+    from yuqing.analysis.sentiment import SentimentModel
 
-        return [r.label for r in SentimentModel(model_path).predict(texts, explain_k=0)]
+    model = SentimentModel(model_path)
+    results = model.predict(texts, explain_k=0)
+    if transformer is None or not transformer.sentiment:
+        return results, model.version
+    from yuqing.analysis.transformer_tier import TransformerTier, relabel_sentiment
+
+    tier = TransformerTier(transformer).sentiment
+    assert tier is not None
+    return relabel_sentiment(tier, texts, results, model.neutral_threshold), tier.version
+
+
+def predict_labels(
+    task: str,
+    texts: Sequence[str],
+    model_path: Path | None = None,
+    transformer: TransformerSettings | None = None,
+) -> list[str]:
+    """Labels the shipped (or given) model assigns, in the task's evaluation classes;
+    sentiment and emotion by the transformer tier when ``transformer`` configures it."""
+    return _predict(task, texts, model_path, transformer)[0]
+
+
+def _predict(
+    task: str,
+    texts: Sequence[str],
+    model_path: Path | None,
+    transformer: TransformerSettings | None,
+) -> tuple[list[str], str]:
+    if task == "sentiment":
+        results, version = _sentiments(texts, model_path, transformer)
+        return [r.label for r in results], version
     if task == "emotion":
         from yuqing.analysis.emotion import EmotionModel
 
-        return [r.label for r in EmotionModel(model_path).predict(texts, explain_k=0)]
+        emotion = EmotionModel(model_path)
+        found = emotion.predict(texts, explain_k=0)
+        if transformer is not None and transformer.emotion:
+            from yuqing.analysis.transformer_tier import TransformerTier, relabel_emotion
+
+            tier = TransformerTier(transformer).emotion
+            assert tier is not None
+            return [r.label for r in relabel_emotion(tier, texts, found)], tier.version
+        return [r.label for r in found], emotion.version
     from yuqing.analysis.rumor import RumorModel
 
-    probs = RumorModel(model_path).probabilities(texts)
-    return ["rumor" if p >= 0.5 else "non-rumor" for p in probs]
+    rumor = RumorModel(model_path)
+    probs = rumor.probabilities(texts)
+    return ["rumor" if p >= 0.5 else "non-rumor" for p in probs], rumor.version
 
 
 def evaluate(
@@ -139,6 +191,7 @@ def evaluate(
     text_column: str = "text",
     label_column: str = "label",
     model_path: Path | None = None,
+    transformer: TransformerSettings | None = None,
 ) -> EvalReport:
     """Run a model over a labelled CSV and score it (see module docstring)."""
     check_task(task)
@@ -149,16 +202,15 @@ def evaluate(
     truth = [r.label for r in rows]
     start = time.perf_counter()
     if task == "sentiment" and "neutral" not in truth:
-        from yuqing.analysis.sentiment import SentimentModel
-
-        results = SentimentModel(model_path).predict(texts, explain_k=0)
+        results, version = _sentiments(texts, model_path, transformer)
         predicted = ["positive" if r.score > 0 else "negative" for r in results]
         classes: list[str] = ["negative", "positive"]
     else:
-        predicted = predict_labels(task, texts, model_path)
+        predicted, version = _predict(task, texts, model_path, transformer)
         classes = _classes(task)
     seconds = time.perf_counter() - start
     report = score(task, truth, predicted, classes)
+    report.extra["model"] = version
     report.skipped = skipped
     report.seconds = seconds
     report.source = str(file)

@@ -42,7 +42,8 @@ def build_pipeline(settings: Settings, *, analysis: bool = True, events: bool = 
     if analysis:
         from yuqing.analysis.analyzer import Analyzer
 
-        stages.append(Analyzer(max_chars=settings.max_analysis_chars))
+        transformer = settings.analysis.transformer
+        stages.append(Analyzer(max_chars=settings.max_analysis_chars, transformer=transformer))
         stages.append(claim_checker(settings))
     if events:
         from yuqing.events.cluster import EventClusterer

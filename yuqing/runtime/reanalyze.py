@@ -37,10 +37,13 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from yuqing.models import Document
 from yuqing.store.base import Store
+
+if TYPE_CHECKING:
+    from yuqing.settings import TransformerSettings
 
 Engine = Literal["local", "ray"]
 ENGINES: tuple[str, ...] = ("local", "ray")
@@ -167,11 +170,12 @@ def write_back(
     report.pages += 1
 
 
-def build_analyzer(max_chars: int) -> Any:
-    """The Analyzer as the ingest pipeline builds it (yuqing.runtime.factory)."""
+def build_analyzer(max_chars: int, transformer: TransformerSettings | None = None) -> Any:
+    """The Analyzer as the ingest pipeline builds it (yuqing.runtime.factory), with the
+    optional ``[analysis.transformer]`` tier when configured."""
     from yuqing.analysis.analyzer import Analyzer
 
-    return Analyzer(max_chars=max_chars)
+    return Analyzer(max_chars=max_chars, transformer=transformer)
 
 
 def reanalyze_local(
@@ -181,11 +185,12 @@ def reanalyze_local(
     batch: int = 1000,
     since: datetime | None = None,
     on_progress: ProgressHandler | None = None,
+    transformer: TransformerSettings | None = None,
 ) -> ReanalyzeReport:
     """Re-analyse the stored history in this process (see the module docstring)."""
     report = ReanalyzeReport(engine="local")
     start = time.perf_counter()
-    analyzer = build_analyzer(max_chars)
+    analyzer = build_analyzer(max_chars, transformer)
     read = 0
     for docs in pages(store, batch, since, report):
         write_back(store, docs, fresh_outputs(docs, analyzer), report)
@@ -207,6 +212,7 @@ def reanalyze(
     since: datetime | None = None,
     ray_address: str | None = None,
     on_progress: ProgressHandler | None = None,
+    transformer: TransformerSettings | None = None,
 ) -> ReanalyzeReport:
     """Re-analyse with ``engine`` (``local`` or ``ray``); UsageError for another engine or
     a bad batch size, ConfigError when Ray is asked for and not installed."""
@@ -226,7 +232,13 @@ def reanalyze(
             since=since,
             address=ray_address,
             on_progress=on_progress,
+            transformer=transformer,
         )
     return reanalyze_local(
-        store, max_chars=max_chars, batch=batch, since=since, on_progress=on_progress
+        store,
+        max_chars=max_chars,
+        batch=batch,
+        since=since,
+        on_progress=on_progress,
+        transformer=transformer,
     )

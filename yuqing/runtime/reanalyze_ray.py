@@ -25,7 +25,7 @@ import time
 from collections import deque
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from yuqing.errors import ConfigError, YuqingError
 from yuqing.models import Document
@@ -40,6 +40,9 @@ from yuqing.runtime.reanalyze import (
     write_back,
 )
 from yuqing.store.base import Store
+
+if TYPE_CHECKING:
+    from yuqing.settings import TransformerSettings
 
 INSTALL_HINT = "pip install 'yuqing[server]'"
 
@@ -59,13 +62,14 @@ def import_ray() -> Any:
 class AnalyzerActor:
     """A Ray actor: one Analyzer per worker process, loaded on the first page."""
 
-    def __init__(self, max_chars: int) -> None:
+    def __init__(self, max_chars: int, transformer: TransformerSettings | None = None) -> None:
         self.max_chars = max_chars
+        self.transformer = transformer  # its folders must exist on every worker's machine
         self._analyzer: Any = None
 
     def analyse(self, docs: Sequence[Document]) -> Fresh:
         if self._analyzer is None:
-            self._analyzer = build_analyzer(self.max_chars)
+            self._analyzer = build_analyzer(self.max_chars, self.transformer)
         return fresh_outputs(docs, self._analyzer)
 
 
@@ -78,6 +82,7 @@ def reanalyze_ray(
     address: str | None = None,
     actors: int | None = None,
     on_progress: ProgressHandler | None = None,
+    transformer: TransformerSettings | None = None,
 ) -> ReanalyzeReport:
     """Re-analyse the stored history with Ray actors (see the module docstring);
     ``actors`` defaults to the CPUs the cluster offers."""
@@ -101,7 +106,7 @@ def reanalyze_ray(
     try:
         count = actors or max(1, int(ray.available_resources().get("CPU", 1)))
         remote = ray.remote(num_cpus=1)(AnalyzerActor)
-        pool = [remote.remote(max_chars) for _ in range(count)]
+        pool = [remote.remote(max_chars, transformer) for _ in range(count)]
         in_flight: deque[tuple[list[Document], Any, int]] = deque()
         read = 0
         for number, docs in enumerate(pages(store, batch, since, report)):
