@@ -29,8 +29,10 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # the tiny-model builders live with the tests
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from benchmarks.analysis_speed import best_of  # noqa: E402
+from analysis_speed import best_of  # noqa: E402
+
 from tests.analysis.test_transformer_tier import make_folder  # noqa: E402
 
 POSTS = REPO.parent / "shared" / "data" / "event_covid19_weibo_hashtags" / "posts_sample.csv"

@@ -1,6 +1,7 @@
-"""``yuqing audit``, ``yuqing retention apply`` and ``yuqing privacy delete-author``: the
-audit log, retention of raw text and deletion of one author's posts (docs/privacy.md).
-Registers on the one app of :mod:`yuqing.cli`.
+"""``yuqing audit``, ``yuqing retention apply`` and ``yuqing privacy delete-author|blocked|
+unblock``: the audit log, retention of raw text, deletion of one author's posts and the list
+of authors no longer collected (docs/privacy.md). Registers on the one app of
+:mod:`yuqing.cli`.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from yuqing.cli import _open_store, app, state
 from yuqing.console import out_console
 from yuqing.errors import UsageError, YuqingError
 from yuqing.privacy.audit import CLI_CLIENT, cli_actor
+from yuqing.privacy.blocking import handle_of, source_of, unblock_author
 from yuqing.privacy.deletion import delete_author
 from yuqing.privacy.retention import apply_retention
 from yuqing.settings import Settings
@@ -27,7 +29,7 @@ retention_app = typer.Typer(
     no_args_is_help=True,
 )
 privacy_app = typer.Typer(
-    help="Personal information (个人信息): deletion of an author's posts on request.",
+    help="Personal information (个人信息): deletion and blocking of an author on request.",
     no_args_is_help=True,
 )
 app.add_typer(retention_app, name="retention")
@@ -127,9 +129,17 @@ def privacy_delete_author(
         str | None, typer.Option("--source", help="Only this source's posts.")
     ] = None,
     reason: Annotated[str, typer.Option("--reason", help="The request, for the audit log.")] = "",
+    keep_collecting: Annotated[
+        bool,
+        typer.Option(
+            "--keep-collecting",
+            help="Only delete: do not block the author (new posts are stored again).",
+        ),
+    ] = False,
     dry_run: DryRun = False,
 ) -> None:
-    """Delete every stored post of one author (on the person's request) and log it."""
+    """Delete every stored post of one author (on the person's request), block the author
+    from being collected again, and log it."""
     settings = state.settings()
     store = _open_store(settings)
     try:
@@ -141,9 +151,62 @@ def privacy_delete_author(
             client=CLI_CLIENT,
             dry_run=dry_run,
             reason=reason,
+            block=not keep_collecting,
         )
     finally:
         store.close()
     verb = "将删除" if dry_run else "已删除"
     where = f"（来源 {result.source}）" if result.source else ""
     out_console.print(f"{result.author}{where}：{verb} {result.deleted} 条帖文")
+    if result.blocked:
+        out_console.print("已停止采集该作者（yuqing privacy unblock 可恢复）")
+
+
+@privacy_app.command("blocked")
+def privacy_blocked(as_json: AsJson = False) -> None:
+    """The authors no longer collected (停止采集): handle, source, who asked, when, why."""
+    settings = state.settings()
+    store = _open_store(settings)
+    try:
+        found = store.suppressed_authors()
+    finally:
+        store.close()
+    if as_json:
+        _print_json([e.as_dict() for e in found])
+        return
+    if not found:
+        out_console.print("没有停止采集的作者")
+        return
+    table = Table("作者", "来源", "操作人", "时间", "原因", header_style="bold")
+    for entry in found:
+        table.add_row(
+            entry.author,
+            entry.source or "全部来源",
+            entry.actor,
+            entry.at.astimezone(settings.zone).isoformat(timespec="seconds"),
+            entry.reason,
+        )
+    out_console.print(table)
+
+
+@privacy_app.command("unblock")
+def privacy_unblock(
+    handle: Annotated[str, typer.Argument(help="The author handle (作者账号).")],
+    source: Annotated[
+        str | None,
+        typer.Option("--source", help="The entry of this source (default: of every source)."),
+    ] = None,
+) -> None:
+    """Collect an author's posts again (remove an entry of `privacy blocked`) and log it."""
+    settings = state.settings()
+    store = _open_store(settings)
+    try:
+        removed = unblock_author(store, handle, actor=cli_actor(), source=source, client=CLI_CLIENT)
+    finally:
+        store.close()
+    chosen = source_of(source)
+    where = f"（来源 {chosen}）" if chosen else ""
+    name = handle_of(handle)
+    if not removed:
+        raise UsageError(f"{name}{where} is not blocked; see yuqing privacy blocked")
+    out_console.print(f"{name}{where}：已恢复采集")

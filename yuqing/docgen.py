@@ -25,7 +25,9 @@ Every command exits with 0 when done, 1 when it failed (one line on stderr says 
 record is printed on stderr as `line N: reason` and, with `--rejects PATH`, written to a
 JSONL file of `{line, code, reason, raw}`. `ingest` ends with the summary
 `read R, stored S, duplicates D, rejected X`, where S counts posts new to the store and D
-the records that were already stored (same source and id), so R = S + D + X.
+the records that were already stored (same source and id), so R = S + D + X; when posts of
+blocked authors were dropped (`yuqing privacy blocked`), it ends with `, blocked B` and
+R = S + D + X + B.
 """
 
 

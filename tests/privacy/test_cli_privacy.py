@@ -1,6 +1,8 @@
-"""``yuqing retention apply``, ``yuqing privacy delete-author`` and ``yuqing audit`` through the
-real command line over a real SQLite store: trends and label counts are the same before and
-after retention, the old text is gone from the store and from search, and both are logged."""
+"""``yuqing retention apply``, ``yuqing privacy delete-author|blocked|unblock`` and ``yuqing
+audit`` through the real command line over a real SQLite store: trends and label counts are
+the same before and after retention, the old text is gone from the store and from search, a
+deleted author's posts are not stored again when the same file is ingested again (unless
+``--keep-collecting`` or unblocked), and all of it is logged."""
 
 from __future__ import annotations
 
@@ -75,6 +77,12 @@ def test_retention_and_delete_author(tmp_path: Path) -> None:
     entries = orjson.loads(logged.stdout)
     assert [e["action"] for e in entries] == ["delete_author", "retention"]
     assert entries[0]["target"] == "alice" and entries[0]["client"] == "cli"
+    assert entries[0]["details"] == {
+        "source": None,
+        "deleted": 2,
+        "blocked": True,
+        "reason": "本人申请",
+    }
     assert entries[0]["actor"].startswith("cli:") and entries[1]["details"]["total"] == 6
     only = cli(["audit", "--action", "retention", "--since", "2000-01-01"], tmp_path)
     assert only.returncode == 0 and "retention" in only.stdout
@@ -104,3 +112,89 @@ def test_audit_rows_cannot_be_updated(tmp_path: Path) -> None:
             raise AssertionError("the audit log accepted an UPDATE")
     finally:
         conn.close()
+
+
+POSTS = [
+    {"id": "w1", "source": "weibo", "author": "alice", "text": "学校食堂饭菜太贵了"},
+    {"id": "w2", "source": "weibo", "author": "bob", "text": "学校食堂今天排队很长"},
+    {"id": "w3", "source": "weibo", "author": "alice", "text": "食堂的菜又涨价了"},
+    {"id": "n1", "source": "news", "author": "alice", "text": "本报讯 学校食堂涨价引关注"},
+    {"id": "n2", "source": "news", "author": "carol", "text": "记者走访多所学校食堂"},
+]
+
+
+def _authors(tmp_path: Path) -> list[tuple[str, str, str | None]]:
+    store = open_store(f"sqlite:///{tmp_path / 'p.db'}")
+    try:
+        return sorted(
+            (d.source, d.id, d.author) for d in store.recent_documents(NOW - timedelta(days=1), 100)
+        )
+    finally:
+        store.close()
+
+
+def _ingest(tmp_path: Path) -> str:
+    done = cli(
+        ["ingest", "posts.jsonl", "--no-resume", "--no-analysis", "--rejects", "rejects.jsonl"],
+        tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip().splitlines()[-1]
+
+
+def test_deleted_author_is_not_collected_again(tmp_path: Path) -> None:
+    lines = [{**p, "published_at": NOW.isoformat()} for p in POSTS]
+    (tmp_path / "posts.jsonl").write_bytes(b"\n".join(orjson.dumps(p) for p in lines) + b"\n")
+    assert _ingest(tmp_path) == "read 5, stored 5, duplicates 0, rejected 0"
+    gone = cli(["privacy", "delete-author", "@alice", "--reason", "本人申请"], tmp_path)
+    assert gone.returncode == 0, gone.stderr
+    assert "已删除 3 条" in gone.stdout and "已停止采集" in gone.stdout
+
+    # The same file again: alice's posts are dropped, never written to the rejects file.
+    assert _ingest(tmp_path) == "read 5, stored 0, duplicates 2, rejected 0, blocked 3"
+    assert [a for _, _, a in _authors(tmp_path)] == ["carol", "bob"]
+    rejects = tmp_path / "rejects.jsonl"
+    assert not rejects.exists() or "alice" not in rejects.read_text(encoding="utf-8")
+
+    listed = cli(["privacy", "blocked", "--json"], tmp_path)
+    assert listed.returncode == 0, listed.stderr
+    [entry] = orjson.loads(listed.stdout)
+    assert (entry["author"], entry["source"], entry["reason"]) == ("alice", None, "本人申请")
+    assert entry["actor"].startswith("cli:")
+    table = cli(["privacy", "blocked"], tmp_path)
+    assert "alice" in table.stdout and "全部来源" in table.stdout
+
+    # Unblocking needs the entry's own source; an unknown entry is a usage error.
+    wrong = cli(["privacy", "unblock", "alice", "--source", "news"], tmp_path)
+    assert wrong.returncode == 2 and "not blocked" in wrong.stderr
+    back = cli(["privacy", "unblock", "alice"], tmp_path)
+    assert back.returncode == 0, back.stderr
+    assert orjson.loads(cli(["privacy", "blocked", "--json"], tmp_path).stdout) == []
+    assert _ingest(tmp_path) == "read 5, stored 3, duplicates 2, rejected 0"
+
+    # --keep-collecting only deletes; a block of one source leaves the others collected.
+    kept = cli(["privacy", "delete-author", "alice", "--keep-collecting"], tmp_path)
+    assert kept.returncode == 0 and "已停止采集" not in kept.stdout
+    assert _ingest(tmp_path) == "read 5, stored 3, duplicates 2, rejected 0"
+    one = cli(["privacy", "delete-author", "alice", "--source", "news"], tmp_path)
+    assert one.returncode == 0, one.stderr
+    assert _ingest(tmp_path) == "read 5, stored 0, duplicates 4, rejected 0, blocked 1"
+    assert ("news", "n1", "alice") not in _authors(tmp_path)
+    assert ("weibo", "w1", "alice") in _authors(tmp_path)
+    assert cli(["privacy", "unblock", "alice", "--source", "news"], tmp_path).returncode == 0
+
+    entries = orjson.loads(cli(["audit", "--json"], tmp_path).stdout)
+    assert [e["action"] for e in entries] == [
+        "unblock_author",
+        "delete_author",
+        "delete_author",
+        "unblock_author",
+        "delete_author",
+    ]
+    assert [e["details"].get("blocked") for e in entries if e["action"] == "delete_author"] == [
+        True,
+        False,
+        True,
+    ]
+    assert entries[0]["details"] == {"source": "news"} and entries[3]["details"] == {"source": None}
+    assert all(e["target"] == "alice" and e["client"] == "cli" for e in entries)

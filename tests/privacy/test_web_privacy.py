@@ -202,4 +202,58 @@ def test_delete_author_api(app_tokens: tuple[TestClient, dict[str, str]]) -> Non
     assert answer.status_code == 200 and answer.json()["deleted"] == 1
     assert client.get("/api/v1/search?q=食堂", headers=bearer(tokens["boss"])).json()["count"] == 0
     logged = client.get("/api/v1/audit?action=delete_author", headers=bearer(tokens["boss"])).json()
-    assert logged["items"][0]["details"] == {"source": None, "deleted": 1, "reason": "本人申请"}
+    assert logged["items"][0]["details"] == {
+        "source": None,
+        "deleted": 1,
+        "blocked": True,
+        "reason": "本人申请",
+    }
+
+
+def test_blocked_authors_api(app_tokens: tuple[TestClient, dict[str, str]]) -> None:
+    client, tokens = app_tokens
+    boss, analyst = bearer(tokens["boss"]), bearer(tokens["analyst_a"])
+    body = {"author": "@张三的号", "source": "weibo", "reason": "本人申请"}
+    deleted = client.post("/api/v1/privacy/delete-author", json=body, headers=boss).json()
+    assert (deleted["deleted"], deleted["blocked"], deleted["source"]) == (1, True, "weibo")
+    only = {"author": "李四", "block": False}
+    assert (
+        client.post("/api/v1/privacy/delete-author", json=only, headers=boss).json()["blocked"]
+        is False
+    )
+    assert client.get("/api/v1/privacy/blocked", headers=analyst).status_code == 403
+    listed = client.get("/api/v1/privacy/blocked", headers=boss).json()
+    assert listed["count"] == 1
+    item = listed["items"][0]
+    assert (item["author"], item["source"], item["actor"], item["reason"]) == (
+        "张三的号",
+        "weibo",
+        "boss",
+        "本人申请",
+    )
+
+    # Pushed posts of a blocked author are not stored; the others are.
+    pushed = client.post(
+        "/api/v1/posts",
+        json={
+            "posts": [
+                {"source": "weibo", "id": "w9", "text": "食堂又出问题", "author": "张三的号"},
+                {"source": "weibo", "id": "w10", "text": "食堂问题", "author": "王五"},
+            ]
+        },
+        headers=bearer(SERVICE),
+    )
+    assert pushed.status_code == 200, pushed.text
+    assert pushed.json()["stored"] == 1
+
+    wrong = {"author": "张三的号"}  # the entry is of weibo only
+    assert client.post("/api/v1/privacy/unblock", json=wrong, headers=boss).status_code == 404
+    assert client.post("/api/v1/privacy/unblock", json=wrong, headers=analyst).status_code == 403
+    right = {"author": "张三的号", "source": "weibo"}
+    answer = client.post("/api/v1/privacy/unblock", json=right, headers=boss)
+    assert answer.status_code == 200 and answer.json()["source"] == "weibo"
+    assert client.get("/api/v1/privacy/blocked", headers=boss).json()["count"] == 0
+    logged = client.get("/api/v1/audit?action=unblock_author", headers=boss).json()["items"]
+    assert [(e["target"], e["actor"], e["details"]) for e in logged] == [
+        ("张三的号", "boss", {"source": "weibo"})
+    ]

@@ -1,5 +1,5 @@
 """The privacy section of the Store contract (audit log, text retention, deletion of an
-author's posts), over every backend of the ``store`` fixture."""
+author's posts, the suppression list), over every backend of the ``store`` fixture."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 
 from yuqing.errors import StoreError
 from yuqing.models import Document
-from yuqing.store.base import AuditEntry, Store
+from yuqing.store.base import AuditEntry, Store, SuppressedAuthor
 
 T0 = datetime(2026, 11, 25, 1, 0, tzinfo=UTC)
 
@@ -140,3 +140,79 @@ def test_delete_author_documents(store: Store) -> None:
     assert store.delete_author_documents("nobody") == 0
     with pytest.raises(StoreError):
         store.delete_author_documents(" ")
+
+
+def blocked(author: str, source: str | None = None, **changes: object) -> SuppressedAuthor:
+    base: dict[str, object] = {
+        "author": author,
+        "source": source,
+        "actor": "cli:zhang",
+        "at": T0,
+        "reason": "本人申请",
+    }
+    base.update(changes)
+    return SuppressedAuthor(**base)  # type: ignore[arg-type]
+
+
+def test_suppression_list(store: Store) -> None:
+    assert store.suppressed_authors() == []
+    assert store.suppress_author(blocked("bob", "weibo")) is True
+    assert store.suppress_author(blocked("alice")) is True
+    assert store.suppress_author(blocked("alice", "weibo")) is True
+    later = blocked("alice", actor="li", at=T0 + timedelta(hours=1), reason="")
+    assert store.suppress_author(later) is False  # replaced: who and when of the last ask
+    assert store.suppressed_authors() == [later, blocked("alice", "weibo"), blocked("bob", "weibo")]
+    assert store.suppress_author(blocked("carol", "")) is True  # '' is every source
+    assert store.suppressed_authors()[-1].source is None
+    assert store.unsuppress_author("alice", "news") is False
+    assert store.unsuppress_author("alice") is True
+    assert store.unsuppress_author("alice") is False
+    assert store.unsuppress_author("bob", "weibo") is True
+    assert store.unsuppress_author("carol", "") is True
+    assert store.suppressed_authors() == [blocked("alice", "weibo")]
+
+
+def test_suppression_mark_changes_with_every_insert_or_delete(store: Store) -> None:
+    seen: list[tuple[frozenset[tuple[str, str | None]], tuple[int, int]]] = []
+
+    def look() -> None:
+        pairs = frozenset((e.author, e.source) for e in store.suppressed_authors())
+        seen.append((pairs, store.suppression_mark()))
+
+    look()
+    store.suppress_author(blocked("alice"))
+    look()
+    store.suppress_author(blocked("alice", reason="again"))  # replaced: the same list
+    look()
+    store.suppress_author(blocked("bob"))
+    look()
+    store.unsuppress_author("bob")
+    look()
+    store.suppress_author(blocked("carol"))
+    store.unsuppress_author("alice")  # as many entries as before, not the same
+    look()
+    assert seen[0][1][0] == 0 and [m[0] for _, m in seen[1:]] == [1, 1, 2, 1, 1]
+    for pairs, mark in seen:
+        for other_pairs, other_mark in seen:
+            assert (mark != other_mark) or (pairs == other_pairs)
+
+
+def test_suppression_keeps_exact_handles(store: Store) -> None:
+    store.suppress_author(blocked("Alice"))
+    store.suppress_author(blocked("张三的号"))
+    assert [e.author for e in store.suppressed_authors()] == ["Alice", "张三的号"]
+    assert store.unsuppress_author("alice") is False
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        blocked(" "),
+        blocked("alice", actor=" "),
+        blocked("alice", at=datetime(2026, 11, 25, 1, 0)),  # noqa: DTZ001  (naive on purpose)
+    ],
+)
+def test_suppression_refuses_bad_entries(store: Store, bad: SuppressedAuthor) -> None:
+    with pytest.raises(StoreError):
+        store.suppress_author(bad)
+    assert store.suppressed_authors() == []

@@ -209,3 +209,37 @@ def test_embedded_and_stream_modes_give_the_same_labels(
             assert (a.published_at, a.ingested_at is not None) == (b.published_at, True)
             marked += a.duplicate_of is not None
         assert marked > 0
+
+
+def test_worker_drops_blocked_authors(
+    tmp_path: Path,
+    stream_url: str,
+    stream_name: str,
+    redis_client: redis.Redis,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Posts of an author on the suppression list are acknowledged, counted as blocked and
+    kept nowhere: not in the store, not in the dead stream."""
+    from yuqing.privacy.blocking import block_author
+
+    posts = tmp_path / "posts.jsonl"
+    lines = [
+        {"id": str(i), "source": "weibo", "author": a, "text": f"食堂第{i}次涨价"}
+        for i, a in enumerate(["alice", "bob", "alice", "carol"])
+    ]
+    posts.write_bytes(b"\n".join(orjson.dumps(x) for x in lines) + b"\n")
+    settings = settings_for(tmp_path / "s.db")
+    with closing(open_store(settings.store)) as store:
+        block_author(store, "alice", actor="cli:test", reason="本人申请")
+    assert publish(posts, settings, stream_url) == 0
+    capsys.readouterr()
+    assert worker_command(settings, stream_url, consumer="w", once=True) == 0
+    assert capsys.readouterr().out.strip() == (
+        "processed 4, stored 2, duplicates 0, rejected 0, claimed 0, blocked 2"
+    )
+    assert redis_client.xlen(stream_name) == 0
+    assert redis_client.exists(f"{stream_name}:dead") == 0
+    with closing(open_store(settings.store)) as store:
+        assert store.stats().documents == 2
+        assert store.get_document("weibo", "0") is None
+        assert store.get_document("weibo", "1") is not None

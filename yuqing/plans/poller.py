@@ -202,6 +202,7 @@ class PlanPoller:
         total.stored += part.stored
         total.existing += part.existing
         total.rejected += part.rejected
+        total.blocked += part.blocked
         return part.read, part.stored
 
     def _poll_url(

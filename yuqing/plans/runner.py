@@ -79,6 +79,7 @@ class PlansInRun:
         total.stored += done.ingest.stored
         total.existing += done.ingest.existing
         total.rejected += done.ingest.rejected
+        total.blocked += done.ingest.blocked
         return total, errors + done.errors
 
 

@@ -7,10 +7,13 @@ the handle: a post's text is itself the author's personal information, and delet
 posts keeps no half-anonymous copy. Aggregates change by exactly those posts (the trend
 counts and event sizes shrink by them), which is the honest result of a deletion.
 
+The author is also blocked by default (:mod:`yuqing.privacy.blocking`): put on the
+store's suppression list, before the deletion, so that a source delivering the same posts
+again (a re-read file, a feed, a stream) does not store them again; ``block=False`` only
+deletes. The audit entry says whether it blocked.
+
 What stays, and why (docs/privacy.md): alerts and briefings already made keep the sample
-texts they quoted; events keep their stored summary until the next clustering; a source
-that delivers the same posts again stores them again (ask the source to delete them, or
-drop the author upstream).
+texts they quoted; events keep their stored summary until the next clustering.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from dataclasses import dataclass
 
 from yuqing.errors import UsageError
 from yuqing.privacy.audit import record
+from yuqing.privacy.blocking import block_author, handle_of, source_of
 from yuqing.store.base import Store
 
 
@@ -28,6 +32,7 @@ class AuthorDeletion:
     source: str | None
     deleted: int
     dry_run: bool
+    blocked: bool = False  # put on the suppression list (not with dry_run)
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -35,6 +40,7 @@ class AuthorDeletion:
             "source": self.source,
             "deleted": self.deleted,
             "dry_run": self.dry_run,
+            "blocked": self.blocked,
         }
 
 
@@ -47,16 +53,23 @@ def delete_author(
     client: str = "",
     dry_run: bool = False,
     reason: str = "",
+    block: bool = True,
 ) -> AuthorDeletion:
-    """Delete (or with ``dry_run`` count) the posts of ``author``; log a real deletion."""
-    handle = author.strip().removeprefix("@")
+    """Delete (or with ``dry_run`` count) the posts of ``author``, blocking the author first
+    unless ``block`` is off; log a real deletion."""
+    handle = handle_of(author)
     if not handle:
         raise UsageError("name the author whose posts to delete (the handle, without @)")
-    chosen = source.strip() if source and source.strip() else None
+    chosen = source_of(source)
+    blocked = block and not dry_run
+    if blocked:  # first: a batch ingested meanwhile cannot bring the posts back
+        block_author(
+            store, handle, actor=actor, source=chosen, client=client, reason=reason, audit=False
+        )
     count = store.delete_author_documents(handle, source=chosen, dry_run=dry_run)
-    result = AuthorDeletion(handle, chosen, count, dry_run)
+    result = AuthorDeletion(handle, chosen, count, dry_run, blocked)
     if not dry_run:
-        details: dict[str, object] = {"source": chosen, "deleted": count}
+        details: dict[str, object] = {"source": chosen, "deleted": count, "blocked": blocked}
         if reason:
             details["reason"] = reason
         record(store, "delete_author", actor, client=client, target=handle, details=details)

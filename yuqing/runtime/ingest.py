@@ -3,6 +3,8 @@
 Each batch is committed together with its source cursor, so a crash (even ``kill -9``)
 loses nothing that was reported stored, and a rerun resumes after the last committed
 batch; records already stored (same source and id) are skipped, never stored twice.
+Posts of authors on the store's suppression list (:mod:`yuqing.privacy.blocking`, checked
+once per batch) are dropped before the pipeline and counted as ``blocked``.
 """
 
 from __future__ import annotations
@@ -19,18 +21,20 @@ from typing import Any
 
 from yuqing.models import Cursor, Document, Rejection
 from yuqing.pipeline.stage import Pipeline
+from yuqing.privacy.blocking import BlocklistCache
 from yuqing.sources.base import Source
 from yuqing.store.base import Store
 
 
 @dataclass(slots=True)
 class IngestReport:
-    """Counts of one ingest run. ``read = stored + existing + rejected``."""
+    """Counts of one ingest run. ``read = stored + existing + rejected + blocked``."""
 
     read: int = 0
     stored: int = 0
     existing: int = 0  # already in the store (same source and id): the "duplicates" of the summary
     rejected: int = 0
+    blocked: int = 0  # of authors on the suppression list: dropped, kept nowhere
     near_duplicates: int = 0  # stored posts marked duplicate_of an earlier post
     reposts: int = 0  # stored posts marked repost_of a known post
     indexed: int = 0
@@ -52,11 +56,13 @@ class IngestReport:
         self.events += other.events
 
     def summary(self) -> str:
-        """The one-line summary that ends an ingest (DESIGN.md contract)."""
-        return (
+        """The one-line summary that ends an ingest (DESIGN.md contract), with the posts
+        of blocked authors when there were any."""
+        line = (
             f"read {self.read}, stored {self.stored}, duplicates {self.existing}, "
             f"rejected {self.rejected}"
         )
+        return f"{line}, blocked {self.blocked}" if self.blocked else line
 
 
 _GC_LOCK = threading.Lock()
@@ -148,6 +154,7 @@ class Ingestor:
         self._event_stages: list[Any] = [
             stage for stage in pipeline.stages if hasattr(stage, "drain_closed")
         ]
+        self._blocklist = BlocklistCache()  # authors whose posts are dropped
 
     def warm(self, window: timedelta, limit: int) -> int:
         """Feed recent stored posts to stages that keep state (the near-duplicate index)."""
@@ -177,6 +184,9 @@ class Ingestor:
                         known = self.store.existing_keys([d.key for d in docs]) if docs else set()
                         new = [d for d in docs if d.key not in known]
                         report.existing += repeated + len(docs) - len(new)
+                        if new:  # one tiny query a batch (docs/privacy.md: blocking)
+                            new, blocked = self._blocklist.current(self.store).split(new)
+                            report.blocked += blocked
                         new = self.pipeline.process(new) if new else new
                         closed = [e for stage in self._event_stages for e in stage.drain_closed()]
                         if writer is not None:

@@ -242,6 +242,7 @@ def _poll(settings: Settings, ingestor: Ingestor, err: TextIO) -> tuple[IngestRe
         total.stored += part.stored
         total.existing += part.existing
         total.rejected += part.rejected
+        total.blocked += part.blocked
     return total, errors
 
 

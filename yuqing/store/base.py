@@ -40,6 +40,7 @@ from yuqing.store.records import (
     StoredUser,
     Subscription,
     SubscriptionMode,
+    SuppressedAuthor,
     TrendCount,
 )
 
@@ -79,6 +80,7 @@ __all__ = [
     "StoredUser",
     "Subscription",
     "SubscriptionMode",
+    "SuppressedAuthor",
     "TrendCount",
 ]
 
@@ -451,7 +453,7 @@ class Store(Protocol):
         or status raises StoreError."""
         ...
 
-    # -- privacy (yuqing.privacy): audit log, text retention, deletion of an author's posts ----
+    # -- privacy (yuqing.privacy): audit log, retention, deletion and blocking of authors ------
 
     def add_audit(self, entry: AuditEntry) -> AuditEntry:
         """Append ``entry`` to the audit log; return it with its ``id``. The log is
@@ -500,6 +502,26 @@ class Store(Protocol):
         """Delete every stored post whose ``author`` is exactly ``author`` (of one source, or
         of all), with its search index entry, in one transaction; return how many (with
         ``dry_run``: how many would go). A blank author raises StoreError."""
+        ...
+
+    def suppress_author(self, entry: SuppressedAuthor) -> bool:
+        """Put ``entry`` on the suppression list (insert, or replace the actor, time and
+        reason of the same author and source); True when new. Ingest drops the posts of
+        listed authors. A blank author or actor, or a naive ``at``, raises StoreError."""
+        ...
+
+    def unsuppress_author(self, author: str, source: str | None = None) -> bool:
+        """Take (author, source) off the suppression list (``source`` None: the entry of
+        every source); False when it was not there."""
+        ...
+
+    def suppressed_authors(self) -> list[SuppressedAuthor]:
+        """The suppression list, by author then source (every source first)."""
+        ...
+
+    def suppression_mark(self) -> tuple[int, int]:
+        """A cheap mark of the suppression list that changes whenever an entry is added or
+        removed (not when one is replaced), for callers that cache the list."""
         ...
 
     # -- subscriptions (yuqing.alerts.subscriptions): one per user and plan -----------------

@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass
 
 from yuqing.errors import MigrationError
-from yuqing.store import sqlite_rollups, sqlite_subscriptions
+from yuqing.store import sqlite_privacy, sqlite_rollups, sqlite_subscriptions
 from yuqing.store.searchtext import FTS_TOKENIZER
 
 
@@ -337,6 +337,12 @@ MIGRATIONS: tuple[Migration, ...] = (
             # in it: about 4 us a post of the write path (docs/PERFORMANCE.md).
             "DROP INDEX IF EXISTS documents_content_hash",
         ),
+    ),
+    # Authors no longer collected (yuqing.privacy.blocking, yuqing.store.sqlite_privacy).
+    Migration(
+        14,
+        sqlite_privacy.SUPPRESSION_MIGRATION_NAME,
+        sqlite_privacy.SUPPRESSION_MIGRATION_STATEMENTS,
     ),
 )
 

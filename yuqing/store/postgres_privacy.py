@@ -36,6 +36,23 @@ MIGRATION_STATEMENTS: tuple[str, ...] = (
 )
 
 
+# Migration 14: authors whose posts ingest drops (yuqing.privacy.blocking); source '' = all.
+SUPPRESSION_MIGRATION_NAME = "suppressed authors (privacy)"
+SUPPRESSION_MIGRATION_STATEMENTS: tuple[str, ...] = (
+    # seq: never reused, so (count, max seq) changes with every insert or delete: the
+    # cheap change check of suppression_mark.
+    """CREATE TABLE suppressed_authors (
+        seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        author TEXT COLLATE "C" NOT NULL,      -- the handle, as delete-author compares it
+        source TEXT COLLATE "C" NOT NULL DEFAULT '',  -- '' = every source
+        actor TEXT NOT NULL,                   -- who asked
+        at BIGINT NOT NULL,                    -- microseconds since the epoch, UTC
+        reason TEXT NOT NULL DEFAULT '',
+        UNIQUE (author, source)
+    )""",
+)
+
+
 def _by_position(positions: Sequence[Position], action: str) -> list[tuple[str, list[object]]]:
     """``action`` (``UPDATE documents SET ...`` / ``DELETE FROM search_index``) statements
     with their parameters for these positions, dated and undated apart."""

@@ -232,8 +232,32 @@ AuditAction = Literal[
     "plan_delete",
     "delete_author",
     "retention",
+    "block_author",
+    "unblock_author",
 ]
 AUDIT_ACTIONS: tuple[str, ...] = get_args(AuditAction)
+
+
+@dataclass(slots=True, frozen=True)
+class SuppressedAuthor:
+    """An author whose posts are no longer collected (yuqing.privacy.blocking): the handle
+    as ``delete_author`` compares it, of one ``source`` (None: of every source), who asked
+    (``actor``), when (``at``, aware) and why."""
+
+    author: str
+    source: str | None
+    actor: str
+    at: datetime
+    reason: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "author": self.author,
+            "source": self.source,
+            "actor": self.actor,
+            "at": self.at.isoformat(),
+            "reason": self.reason,
+        }
 
 
 # -- subscriptions (yuqing.alerts.subscriptions): a user's delivery of one plan's alerts --------

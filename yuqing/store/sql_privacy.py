@@ -1,8 +1,10 @@
 """Privacy (:mod:`yuqing.privacy`) in SQL shared by both backends
 (:mod:`yuqing.store.dialect`): the append-only audit log (migration 10), retention of raw
-text and the deletion of one author's posts. Which posts retention and deletion touch is
-chosen here; how they are changed (with their search index entries, in one transaction) is
-each backend's own: :mod:`yuqing.store.sqlite_privacy`, :mod:`yuqing.store.postgres_privacy`.
+text, the deletion of one author's posts and the suppression list of authors no longer
+collected (migration 14; ``source = ''`` there means every source). Which posts retention
+and deletion touch is chosen here; how they are changed (with their search index entries,
+in one transaction) is each backend's own: :mod:`yuqing.store.sqlite_privacy`,
+:mod:`yuqing.store.postgres_privacy`.
 """
 
 from __future__ import annotations
@@ -14,11 +16,12 @@ from typing import Any, cast
 import orjson
 
 from yuqing.errors import StoreError
-from yuqing.store.base import AUDIT_ACTIONS, AuditAction, AuditEntry
+from yuqing.store.base import AUDIT_ACTIONS, AuditAction, AuditEntry, SuppressedAuthor
 from yuqing.store.dialect import Connection, Section
 from yuqing.store.rows import from_micros, to_micros
 
 _AUDIT_COLUMNS = "pk, action, actor, at, client, target, details"
+_SUPPRESSED_COLUMNS = "author, source, actor, at, reason"
 # What retention blanks: raw text and personal fields; labels, counts and times stay.
 REMOVE_TEXT_SET = (
     "text = '', norm_text = '', quoted_text = '', title = NULL, url = NULL, author = NULL, "
@@ -84,6 +87,25 @@ def audit_where(
         clauses.append("action = ?")
         args.append(action)
     return " AND ".join(clauses), args
+
+
+def suppressed_row(entry: SuppressedAuthor, where: str) -> tuple[str, str, str, int, str]:
+    """The row of a suppression entry (source '' for every source), checked."""
+    if not entry.author.strip():
+        raise StoreError(f"{where}: suppressing an author needs an author")
+    if not entry.actor.strip():
+        raise StoreError(f"{where}: suppressing an author needs an actor")
+    micros = to_micros(entry.at, f"{where}: suppression at")
+    assert micros is not None
+    return entry.author, entry.source or "", entry.actor, micros, entry.reason
+
+
+def suppressed_entry(row: tuple[Any, ...]) -> SuppressedAuthor:
+    at = from_micros(row[3])
+    assert at is not None
+    return SuppressedAuthor(
+        author=row[0], source=row[1] or None, actor=row[2], at=at, reason=row[4] or ""
+    )
 
 
 def source_filter(source: str | None, exclude_sources: Sequence[str]) -> tuple[str, list[Any]]:
@@ -185,3 +207,40 @@ class PrivacySection(Section):
             return self._count(f"counting the posts of {author}", where, [author, *args])
         with self._write(f"deleting the posts of {author}") as conn:
             return self._delete_posts(conn, where, [author, *args])
+
+    # -- suppression list (authors no longer collected) --------------------------------------
+
+    def suppress_author(self, entry: SuppressedAuthor) -> bool:
+        row = suppressed_row(entry, self.label)
+        with self._write(f"suppressing {entry.author}") as conn:
+            return self.dialect.upsert_is_new(
+                conn,
+                f"INSERT INTO suppressed_authors ({_SUPPRESSED_COLUMNS}) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT (author, source) DO UPDATE SET actor = excluded.actor, "
+                "at = excluded.at, reason = excluded.reason",
+                row,
+                "SELECT 1 FROM suppressed_authors WHERE author = ? AND source = ?",
+                row[:2],
+            )
+
+    def unsuppress_author(self, author: str, source: str | None = None) -> bool:
+        with self._write(f"unsuppressing {author}") as conn:
+            cursor = conn.execute(
+                "DELETE FROM suppressed_authors WHERE author = ? AND source = ?",
+                (author, source or ""),
+            )
+            return cursor.rowcount > 0
+
+    def suppression_mark(self) -> tuple[int, int]:
+        with self._read("reading the suppression list's mark") as conn:
+            row = conn.execute(
+                "SELECT COUNT(*), COALESCE(MAX(seq), 0) FROM suppressed_authors"
+            ).fetchone()
+        return (int(row[0]), int(row[1])) if row else (0, 0)
+
+    def suppressed_authors(self) -> list[SuppressedAuthor]:
+        with self._read("reading the suppression list") as conn:
+            rows = conn.execute(
+                f"SELECT {_SUPPRESSED_COLUMNS} FROM suppressed_authors ORDER BY author, source"
+            ).fetchall()
+        return [suppressed_entry(row) for row in rows]

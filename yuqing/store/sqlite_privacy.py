@@ -19,6 +19,22 @@ from yuqing.store.dialect import SQLITE, Connection, SQLiteSection
 from yuqing.store.searchtext import index_terms
 from yuqing.store.sql_privacy import REMOVE_TEXT_SET, PrivacySection
 
+# Migration 14: authors whose posts ingest drops (yuqing.privacy.blocking); source '' = all.
+SUPPRESSION_MIGRATION_NAME = "suppressed authors (privacy)"
+SUPPRESSION_MIGRATION_STATEMENTS: tuple[str, ...] = (
+    # seq: never reused (AUTOINCREMENT), so (count, max seq) changes with every insert or
+    # delete: the cheap change check of suppression_mark.
+    """CREATE TABLE suppressed_authors (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        author TEXT NOT NULL,           -- the handle, as delete-author compares it
+        source TEXT NOT NULL DEFAULT '',  -- '' = every source
+        actor TEXT NOT NULL,            -- who asked
+        at INTEGER NOT NULL,            -- microseconds since the epoch, UTC
+        reason TEXT NOT NULL DEFAULT '',
+        UNIQUE (author, source)
+    )""",
+)
+
 
 def _among(pks: Sequence[int]) -> str:
     return f"pk IN ({', '.join('?' * len(pks))})"

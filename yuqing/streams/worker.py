@@ -8,7 +8,9 @@ Each worker is one consumer of a Redis consumer group. It loops:
 2. otherwise ``XREADGROUP`` up to ``batch_size`` new entries, blocking ``block_ms``;
 3. decodes the entries into Documents (an entry that does not decode is rejected: logged
    as ``line N: reason [...]``, moved to the dead stream and acknowledged), drops those
-   already stored (same source and id) and runs the per-post stages of the pipeline
+   already stored (same source and id) and those of authors on the suppression list
+   (:mod:`yuqing.privacy.blocking`, checked once per batch: acknowledged, counted as
+   ``blocked``, kept nowhere) and runs the per-post stages of the pipeline
    (normalize, segment, keywords, the models) at the same time as the other workers;
 4. waits for the batch's turn (:mod:`yuqing.streams.turn`: every earlier entry of the
    stream is done; it blocks on the commit log meanwhile), catches its replica of the
@@ -49,6 +51,7 @@ import redis
 from yuqing.errors import PipelineError, RecordError, StoreError
 from yuqing.models import Document, Rejection
 from yuqing.pipeline.stage import Pipeline
+from yuqing.privacy.blocking import BlocklistCache
 from yuqing.store.base import Store
 from yuqing.streams.entry import decode, source_key_of
 from yuqing.streams.ordered import AlertGate, OrderedState, split_stages
@@ -68,13 +71,14 @@ RejectHandler = Callable[[str, str, Rejection], None]  # (entry id, source key, 
 
 @dataclass(slots=True)
 class WorkerReport:
-    """Counts of one worker run; ``received = stored + existing + rejected``."""
+    """Counts of one worker run; ``received = stored + existing + rejected + blocked``."""
 
     received: int = 0  # entries taken, new and claimed
     claimed: int = 0  # of which taken over from another consumer
     stored: int = 0
     existing: int = 0  # already stored (redelivered, or published twice)
     rejected: int = 0  # undecodable, failing alone in the pipeline, or delivered too often
+    blocked: int = 0  # of authors on the suppression list: acknowledged, kept nowhere
     near_duplicates: int = 0
     batches: int = 0
     alerts: int = 0  # alerts raised (saved and submitted) by this worker
@@ -88,10 +92,11 @@ class WorkerReport:
     replay_cpu: float = 0.0  # of which catching up with other workers' commits
 
     def summary(self) -> str:
-        return (
+        line = (
             f"processed {self.received}, stored {self.stored}, duplicates {self.existing}, "
             f"rejected {self.rejected}, claimed {self.claimed}"
         )
+        return f"{line}, blocked {self.blocked}" if self.blocked else line
 
 
 def print_rejection(entry_id: str, source_key: str, rejection: Rejection) -> None:
@@ -141,6 +146,7 @@ class Worker:
         self.on_reject = on_reject
         self._stop = threading.Event()
         self._claim_from = "0-0"
+        self._blocklist = BlocklistCache()  # authors whose posts are dropped
 
     def request_stop(self) -> None:
         """Stop after the current batch (safe from a signal handler or another thread)."""
@@ -290,7 +296,11 @@ class Worker:
                 first_entry[doc.key] = entry
                 docs.append(doc)
         known = self.store.existing_keys([d.key for d in docs])
-        new, dead = self._analyse([d for d in docs if d.key not in known], first_entry)
+        fresh, blocked = [d for d in docs if d.key not in known], 0
+        if fresh:  # one tiny query a batch (docs/privacy.md: blocking)
+            fresh, blocked = self._blocklist.current(self.store).split(fresh)
+            report.blocked += blocked
+        new, dead = self._analyse(fresh, first_entry)
         self.ordered.prepare(new)  # the clusterer's features, before the turn
         if self.ordered.needed:
             self._await_turn([entry[0] for entry, _ in decoded], report)
@@ -303,7 +313,7 @@ class Worker:
         done = self.ordered.commit(self.store, new)
         report.turn_cpu += time.process_time() - turn
         report.stored += done.result.stored
-        report.existing += len(decoded) - len(dead) - done.result.stored
+        report.existing += len(decoded) - len(dead) - blocked - done.result.stored
         report.near_duplicates += sum(1 for d in new if d.duplicate_of is not None)
         report.alerts += done.alerts
         report.events += done.events

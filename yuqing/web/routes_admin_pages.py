@@ -36,6 +36,8 @@ ACTION_LABELS = {
     "plan_delete": "删除方案",
     "delete_author": "删除作者帖文",
     "retention": "原文保留期清理",
+    "block_author": "停止采集作者",
+    "unblock_author": "恢复采集作者",
 }
 JS_TEXT = (
     "当前账号无权执行此操作",

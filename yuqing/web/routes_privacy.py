@@ -3,8 +3,12 @@ on request and retention of raw text.
 
 - ``GET /api/v1/audit``: audit entries, newest first (``?since=``, ``?until=``, ``?user=``,
   ``?action=``, ``?limit=``);
-- ``POST /api/v1/privacy/delete-author``: ``{"author", "source"?, "dry_run"?, "reason"?}``
-  deletes (or counts) that author's posts and logs it;
+- ``POST /api/v1/privacy/delete-author``: ``{"author", "source"?, "dry_run"?, "reason"?,
+  "block"?}`` deletes (or counts) that author's posts, blocks the author from being
+  collected again unless ``"block": false``, and logs it;
+- ``GET /api/v1/privacy/blocked``: the authors no longer collected;
+- ``POST /api/v1/privacy/unblock``: ``{"author", "source"?}`` collects one again (404 when
+  there is no such entry) and logs it;
 - ``POST /api/v1/privacy/retention``: ``{"dry_run"?}`` applies ``[privacy.retention]`` now.
 
 The router's lifespan runs retention once a day in ``yuqing serve`` (``[privacy.retention]
@@ -23,6 +27,7 @@ from starlette.concurrency import run_in_threadpool
 
 from yuqing.errors import UsageError
 from yuqing.privacy.audit import actor_of, client_of
+from yuqing.privacy.blocking import handle_of, source_of, unblock_author
 from yuqing.privacy.deletion import delete_author
 from yuqing.privacy.retention import DailyRetention, apply_retention
 from yuqing.store.base import AUDIT_ACTIONS
@@ -56,6 +61,14 @@ class DeleteAuthorBody(BaseModel):
     source: str | None = Field(None, max_length=200, description="only this source's posts")
     dry_run: bool = Field(False, description="only count the posts")
     reason: str = Field("", max_length=500, description="the request, for the audit log")
+    block: bool = Field(True, description="also stop collecting the author's posts")
+
+
+class UnblockBody(BaseModel):
+    author: str = Field(min_length=1, max_length=200, description="the author handle")
+    source: str | None = Field(
+        None, max_length=200, description="the entry of this source (default: of every source)"
+    )
 
 
 class RetentionBody(BaseModel):
@@ -102,10 +115,41 @@ def delete_author_posts(
                 client=client_of(request),
                 dry_run=body.dry_run,
                 reason=body.reason,
+                block=body.block,
             )
         except UsageError as exc:
             raise ApiError(400, "bad_request", str(exc)) from exc
     return {"ok": True, **result.as_dict()}
+
+
+@router.get("/privacy/blocked", summary="The authors no longer collected (admin)")
+@admin_only
+def blocked_authors(state: State, token: Token) -> dict[str, Any]:
+    del token
+    with state.store() as store:
+        found = store.suppressed_authors()
+    items = [e.as_dict() for e in found]
+    return {"ok": True, "count": len(items), "items": items}
+
+
+@router.post("/privacy/unblock", summary="Collect a blocked author's posts again (admin)")
+@admin_only
+def unblock(request: Request, state: State, token: Token, body: UnblockBody) -> dict[str, Any]:
+    del token
+    with state.store() as store:
+        try:
+            removed = unblock_author(
+                store,
+                body.author,
+                actor=actor_of(request),
+                source=body.source,
+                client=client_of(request),
+            )
+        except UsageError as exc:
+            raise ApiError(400, "bad_request", str(exc)) from exc
+    if not removed:
+        raise ApiError(404, "not_found", f"{body.author!r} is not blocked (of that source)")
+    return {"ok": True, "author": handle_of(body.author), "source": source_of(body.source)}
 
 
 @router.post("/privacy/retention", summary="Apply the text retention settings now (admin)")
