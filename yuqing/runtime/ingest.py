@@ -66,12 +66,12 @@ class IngestReport:
 
 
 _GC_LOCK = threading.Lock()
-_GC_RUNS = [0, 0]  # runs inside _young_collections_for_batches, the threshold they restore
+_GC_RUNS = [0, 0]  # runs inside young_collections_for_batches, the threshold they restore
 _GC_PER_POST = 50  # young tracked objects allowed per post of a batch before a collection
 
 
 @contextmanager
-def _young_collections_for_batches(batch_size: int) -> Iterator[None]:
+def young_collections_for_batches(batch_size: int) -> Iterator[None]:
     """Raise the garbage collector's first threshold above what one batch keeps alive.
 
     A batch holds about 15 tracked containers per post (the Document with its lists and
@@ -169,7 +169,7 @@ class Ingestor:
     def run(self, sources: Sequence[Source]) -> IngestReport:
         report = IngestReport()
         start = time.perf_counter()
-        with _young_collections_for_batches(self.batch_size):
+        with young_collections_for_batches(self.batch_size):
             writer = _Writer(self, report) if self.open_writer is not None else None
             try:
                 for source in sources:

@@ -52,6 +52,7 @@ from yuqing.errors import PipelineError, RecordError, StoreError
 from yuqing.models import Document, Rejection
 from yuqing.pipeline.stage import Pipeline
 from yuqing.privacy.blocking import BlocklistCache
+from yuqing.runtime.ingest import young_collections_for_batches
 from yuqing.store.base import Store
 from yuqing.streams.entry import decode, source_key_of
 from yuqing.streams.ordered import AlertGate, OrderedState, split_stages
@@ -160,16 +161,17 @@ class Worker:
         self._call("creating the consumer group", ensure_group, self.client, self.target)
         if self.ordered.needed:
             self.ordered.start(self.store, self._epoch())
-        while not self._stop.is_set():
-            entries = self._claim(report)
-            if not entries:
-                entries = self._read(None if once else self.block_ms)
-            if entries:
-                self._handle(entries, report)
-            elif once:
-                if self._pending() == 0:
-                    break
-                time.sleep(min(0.1, self.claim_idle_ms / 4000))  # wait for them to be claimable
+        with young_collections_for_batches(self.batch_size):  # as Ingestor.run does
+            while not self._stop.is_set():
+                entries = self._claim(report)
+                if not entries:
+                    entries = self._read(None if once else self.block_ms)
+                if entries:
+                    self._handle(entries, report)
+                elif once:
+                    if self._pending() == 0:
+                        break
+                    time.sleep(min(0.1, self.claim_idle_ms / 4000))  # until claimable
         report.seconds = time.perf_counter() - start
         report.cpu = time.process_time() - cpu
         report.replayed, report.diverged = self.ordered.replayed, self.ordered.diverged
