@@ -12,7 +12,9 @@ index is brought up to date. Then each request is sent ``--repeat`` times in-pro
 FastAPI's TestClient (the whole ASGI stack, with the service token) after one warm-up, and
 the median and p95 are printed as a markdown table. ``overview (cold cloud)`` clears the
 rising-terms cache before every request: what the word cloud costs when it is recomputed
-(once a minute per window in use). A second table times each store read of the overview
+(once a minute per window in use); ``event page, panels recomputed`` clears the event
+page's panel cache (yuqing.web.event_panels) before every request: the page's cost the
+first time after the event changed. A second table times each store read of the overview
 alone (``--parts-only``: only that table).
 """
 
@@ -39,7 +41,7 @@ from yuqing.settings import Settings
 from yuqing.sources.resolve import open_sources
 from yuqing.store.base import Store
 from yuqing.store.url import open_store
-from yuqing.web import create_app, wordcloud
+from yuqing.web import create_app, event_panels, wordcloud
 
 TOKEN = "bench-token"
 BATCH = 5000
@@ -155,7 +157,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.parts_only:
         breakdown(url, settings, args.repeat)
         return 0
-    client = TestClient(create_app(settings), headers={"Authorization": f"Bearer {TOKEN}"})
+    app = create_app(settings)
+    client = TestClient(app, headers={"Authorization": f"Bearer {TOKEN}"})
 
     def get(path: str) -> Callable[[], Any]:
         def call() -> Any:
@@ -168,6 +171,7 @@ def main(argv: list[str] | None = None) -> int:
 
     keep = lambda: None  # noqa: E731
     cold = wordcloud.cache.clear
+    panels = event_panels.cache_of(app.state).clear
     cases: list[tuple[str, str, Callable[[], None]]] = [
         ("overview page (3 days)", "/", keep),
         ("overview page (3 days), cold cloud", "/", cold),
@@ -177,6 +181,7 @@ def main(argv: list[str] | None = None) -> int:
         ("search API, two terms (食堂 家长)", "/api/v1/search?q=食堂%20家长", keep),
         ("rising terms API (24 h), cold", "/api/v1/terms/rising", cold),
         ("event page", f"/events/{event}", keep),
+        ("event page, panels recomputed", f"/events/{event}", panels),
         ("spreaders API", f"/api/v1/events/{event}/spreaders", keep),
         ("repost tree API", f"/api/v1/events/{event}/repost-tree", keep),
         ("post page", f"/posts/{sample.source}/{sample.id}", keep),

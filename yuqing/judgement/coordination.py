@@ -33,6 +33,7 @@ signal, the reasons in Chinese and the accounts involved with their evidence. It
 from __future__ import annotations
 
 import bisect
+import functools
 import itertools
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -257,13 +258,22 @@ def _age_days(extra: Mapping[str, Any], at: datetime | None) -> float | None:
     raw = extra.get("account_created_at")
     if not isinstance(raw, str) or at is None:
         return None
-    try:
-        created = datetime.fromisoformat(raw.strip())
-    except ValueError:
+    created = _created(raw)
+    if created is None:
         return None  # an unreadable profile field is no evidence either way
     if created.tzinfo is None:
         created = created.replace(tzinfo=at.tzinfo or UTC)
     return (at - created).total_seconds() / 86400
+
+
+@functools.lru_cache(maxsize=4096)
+def _created(raw: str) -> datetime | None:
+    """``raw`` read as an ISO date or time (None when it is not one); one author's posts
+    repeat the same text, parsed once."""
+    try:
+        return datetime.fromisoformat(raw.strip())
+    except ValueError:
+        return None
 
 
 def _int(value: object) -> int | None:
@@ -344,15 +354,25 @@ def _copies(posts: Sequence[_Post], window: timedelta, th: Thresholds) -> list[S
             i = parent[i]
         return i
 
-    shingles = [shingle_set(p.doc.norm_text, 2) for p in own]
+    by_text: dict[str, set[str]] = {}  # copies share one set (it is only read)
+    shingles = [
+        by_text.get(p.doc.norm_text)
+        or by_text.setdefault(p.doc.norm_text, shingle_set(p.doc.norm_text, 2))
+        for p in own
+    ]
     times = [p.at for p in own]
     for i, p in enumerate(own):
         lo = max(bisect.bisect_left(times, p.at - window), i - _COMPARE_CAP)
+        root = find(i)
         for j in range(lo, i):
+            other = find(j)
+            if other == root:  # already one cluster: comparing cannot change it
+                continue
             q = own[j]
             same = p.doc.content_hash and p.doc.content_hash == q.doc.content_hash
             if same or jaccard(shingles[i], shingles[j]) >= th.near:
-                parent[find(i)] = find(j)
+                parent[root] = other
+                root = other
     clusters: dict[int, list[_Post]] = defaultdict(list)
     for i, p in enumerate(own):
         clusters[find(i)].append(p)

@@ -222,21 +222,40 @@ def _root(doc: Document) -> tuple[str, str]:
     return doc.key
 
 
-def extract(doc: Document, lexicon: Lexicon | None = None) -> list[Mention]:
-    """Every question and demand in one post's ``norm_text``, sentence by sentence."""
-    lex = lexicon or default_lexicon()
-    root = _root(doc)
-    mentions: list[Mention] = []
-    for sentence in _SENTENCE_RE.findall(doc.norm_text):
+_Found = tuple[tuple[str, str, str, str], ...]  # (group, key, phrase, sentence) of a text
+
+
+def _find(text: str, lex: Lexicon) -> _Found:
+    """The questions and demands of one text, sentence by sentence."""
+    found: list[tuple[str, str, str, str]] = []
+    for sentence in _SENTENCE_RE.findall(text):
         clauses = _clauses(sentence)
         if not clauses:
             continue
-        text = sentence.strip()
+        stripped = sentence.strip()
         for key, phrase in _questions(sentence, clauses, lex):
-            mentions.append(Mention(QUESTION, key, phrase, text, doc, root))
+            found.append((QUESTION, key, phrase, stripped))
         for kind, key, phrase in _demands(sentence, clauses, lex):
-            mentions.append(Mention(kind.id, key, phrase, text, doc, root))
-    return mentions
+            found.append((kind.id, key, phrase, stripped))
+    return tuple(found)
+
+
+def extract(
+    doc: Document, lexicon: Lexicon | None = None, *, memo: dict[str, _Found] | None = None
+) -> list[Mention]:
+    """Every question and demand in one post's ``norm_text``, sentence by sentence
+    (``memo``: texts already read, for a batch whose copies repeat the same text)."""
+    lex = lexicon or default_lexicon()
+    root = _root(doc)
+    text = doc.norm_text
+    if memo is None:
+        found = _find(text, lex)
+    else:
+        cached = memo.get(text)
+        found = cached if cached is not None else memo.setdefault(text, _find(text, lex))
+    return [
+        Mention(group, key, phrase, sentence, doc, root) for group, key, phrase, sentence in found
+    ]
 
 
 # -- grouping --------------------------------------------------------------------------
@@ -474,7 +493,8 @@ def digest(
         bucket,
         zone,
     )
-    mentions = [m for doc in with_text for m in extract(doc, lex)]
+    memo: dict[str, _Found] = {}
+    mentions = [m for doc in with_text for m in extract(doc, lex, memo=memo)]
     labels = {k.id: k.label for k in lex.kinds}
     weights = _weights(mentions)
     items: dict[str, list[DigestItem]] = {QUESTION: [], "demand": []}

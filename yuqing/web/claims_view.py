@@ -9,6 +9,7 @@ matched as if decided, so that an analyst sees how far it has spread before deci
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -70,8 +71,16 @@ def event_claims(store: Store, event_id: str) -> EventClaims:
     """The claims filed under ``event_id`` and the event's posts whose stored analysis says
     they repeat a claim marked false (``analysis["claim"]``, set by the pipeline stage or a
     re-score), most recent first."""
+    return claims_of(
+        store, event_id, store.event_documents(event_id, order="risk", limit=EVENT_POSTS)
+    )
+
+
+def claims_of(store: Store, event_id: str, risky: Sequence[Document]) -> EventClaims:
+    """:func:`event_claims` over the event's riskiest posts already read (``risky``: the
+    event's posts in risk order, at most :data:`EVENT_POSTS` of them are looked at)."""
     found = EventClaims(claims=service.list_claims(store, event_id=event_id, limit=100))
-    for doc in store.event_documents(event_id, order="risk", limit=EVENT_POSTS):
+    for doc in risky[:EVENT_POSTS]:
         info = doc.analysis.get("claim")
         false = isinstance(info, dict) and info.get("verdict") == "false"
         if false and info.get("stance", "repeats") == "repeats":  # type: ignore[union-attr]

@@ -28,6 +28,7 @@ from yuqing.web.views import EventView
 
 MAX_POSTS = 5000  # the oldest posts of an event read for the aids (all of most events)
 TOP = 10  # lines of the digest per group
+CASES = 20  # the event's cases read for the advice
 RISKY_SHARE = 0.1  # a risk type held by this share of the posts (and >= 3) is the event's
 
 
@@ -110,10 +111,14 @@ def event_state(
     found: Digest,
     cases: Sequence[Mapping[str, Any]],
     now: datetime,
+    *,
+    risk: Mapping[str, float] | None = None,
 ) -> EventState:
-    """The state the advice reads, from the event's figures, posts, digest and cases."""
+    """The state the advice reads, from the event's figures, posts, digest and cases
+    (``risk``: ``aggregate_risk(docs)`` when already computed)."""
     rollup = event.rollup
-    risk = aggregate_risk(docs)
+    if risk is None:
+        risk = aggregate_risk(docs)
     dominant, shares = _emotions(rollup.emotion)
     published = _statement_times(cases)
     latest = max(published) if published else None
@@ -167,16 +172,31 @@ def judge(store: Store, event: EventView, now: datetime, zone: ZoneInfo) -> Judg
     docs = event_posts(store, event.id)
     found = event_digest(docs, zone)
     report = event_coordination(docs)
-    cases = store.cases(event_id=event.id, limit=20)
-    state = event_state(event, docs, found, cases, now)
+    cases = store.cases(event_id=event.id, limit=CASES)
+    return assemble(event, len(docs), found, report, aggregate_risk(docs), cases, now)
+
+
+def assemble(
+    event: EventView,
+    posts: int,
+    found: Digest,
+    report: CoordinationReport,
+    risk: Mapping[str, float],
+    cases: Sequence[Mapping[str, Any]],
+    now: datetime,
+) -> Judgement:
+    """The judgement from the parts computed over the event's ``posts`` posts read (the
+    digest, coordination report and ``aggregate_risk``), its cases and ``now``."""
+    state = event_state(event, (), found, cases, now, risk=risk)
     return Judgement(
-        posts=len(docs), digest=found, coordination=report, state=state, advice=advise(state)
+        posts=posts, digest=found, coordination=report, state=state, advice=advise(state)
     )
 
 
 __all__ = [
     "MAX_POSTS",
     "Judgement",
+    "assemble",
     "event_coordination",
     "event_digest",
     "event_posts",

@@ -17,7 +17,7 @@ from yuqing.events.lifecycle import STAGE_LABELS
 from yuqing.judgement.coordination import SIGNAL_LABELS
 from yuqing.models import Document
 from yuqing.privacy.masking import masked_handle, personal_visible
-from yuqing.web import charts, claims_view, judgement_view, spreaders, views, wordcloud
+from yuqing.web import charts, event_panels, judgement_view, views, wordcloud
 from yuqing.web.deps import WebState, time_param
 from yuqing.web.highlight import snippet_html
 from yuqing.web.i18n import (
@@ -203,22 +203,27 @@ def event_page(request: Request, event_id: str) -> Response:
         event = views.one_event(store, event_id, now)
         if event is None:
             return error_page(request, 404, tr.t("没有这个事件") + f"：{event_id}")
-        key_posts = _distinct(store.event_documents(event_id, order="engagement", limit=40), 8)
-        risky = _distinct(
-            [
-                d
-                for d in store.event_documents(event_id, order="risk", limit=40)
-                if (d.analysis.get("risk") or {}).get("type", "ordinary") != "ordinary"
-            ],
-            3,
+        data = event_panels.page_data(
+            store, event.rollup, zone, event_panels.cache_of(request.app.state)
         )
         timeline = views.series(store, "total", "hour", zone, event_id=event_id)
         by_sentiment = views.series(store, "sentiment", "hour", zone, event_id=event_id)
         by_emotion = views.series(store, "emotion", "hour", zone, event_id=event_id)
-        cases = store.cases(event_id=event_id, limit=10)
-        judgement = judgement_view.judge(store, event, now, zone)
-        network = spreaders.event_network(store, event_id)
-        claims = claims_view.event_claims(store, event_id)
+        all_cases = store.cases(event_id=event_id, limit=judgement_view.CASES)
+    panels = data.panels
+    judgement = judgement_view.assemble(
+        event, panels.posts, panels.digest, panels.coordination, panels.risk, all_cases, now
+    )
+    cases = all_cases[:10]
+    key_posts = _distinct(data.engaged, 8)
+    risky = _distinct(
+        [
+            d
+            for d in data.risky
+            if (d.analysis.get("risk") or {}).get("type", "ordinary") != "ordinary"
+        ],
+        3,
+    )
     marks = [
         (
             datetime.fromisoformat(s["published_at"]),
@@ -247,6 +252,6 @@ def event_page(request: Request, event_id: str) -> Response:
         figures=figures,
         judgement=judgement,
         signal_labels=SIGNAL_LABELS,
-        network=network,
-        claims=claims,
+        network=panels.network,
+        claims=data.claims,
     )

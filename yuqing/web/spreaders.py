@@ -159,7 +159,22 @@ def event_network(
     posts: int = repost_tree.EVENT_POSTS,
 ) -> EventNetwork:
     """Spreaders and repost tree of one event, from one read of its posts."""
-    oldest, docs = _event_docs(store, event_id, posts)
+    oldest = store.event_documents(event_id, order="time", limit=posts)
+    engaged = store.event_documents(event_id, order="engagement", limit=ENGAGED_POSTS)
+    return network_of(store, oldest, engaged, top=top, max_nodes=max_nodes)
+
+
+def network_of(
+    store: Store,
+    oldest: list[Document],
+    engaged: list[Document],
+    *,
+    top: int = TOP,
+    max_nodes: int = repost_tree.MAX_NODES,
+) -> EventNetwork:
+    """:func:`event_network` from the event's posts already read: its oldest (time order)
+    and its most engaged (engagement order)."""
+    docs = unique([*oldest, *engaged])
     authors = repost_tree.original_authors(store, docs)
     return EventNetwork(
         spreaders=top_spreaders(docs, authors, top=top),
@@ -174,6 +189,7 @@ __all__ = [
     "Spreader",
     "event_network",
     "event_spreaders",
+    "network_of",
     "top_spreaders",
     "unique",
 ]
