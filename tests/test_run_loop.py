@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import threading
 from collections.abc import Iterator
+from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -16,8 +17,10 @@ import pytest
 
 from yuqing.alerts.channels import verify_signature
 from yuqing.clock import ManualClock
+from yuqing.privacy.blocking import block_author
 from yuqing.runtime.run import run_command, run_forever
 from yuqing.settings import load_settings
+from yuqing.store.url import open_store
 
 SECRET = "s3cret-for-tests"
 
@@ -240,3 +243,22 @@ def test_events_stage_gives_alerts_their_event(tmp_path: Path, receiver: Receive
     assert alert["event_id"].startswith("ev-")
     assert alert["link"] == f"https://yq.example.org/events/{alert['event_id']}"
     assert "某校食堂过期" in alert["title"]
+
+
+def test_blocked_author_is_counted_not_stored(tmp_path: Path, receiver: Receiver) -> None:
+    """An author blocked after a deletion (yuqing.privacy.blocking) is dropped by the run
+    and counted in its totals; nothing of theirs alerts."""
+    config = write_config(tmp_path, receiver.url)
+    settings = load_settings(config, environ={})
+    with closing(open_store(settings.store)) as store:
+        block_author(store, "zhang", actor="cli:test")
+    blocked = orjson.loads(post(1, "某校食堂被曝使用过期食材"))
+    (tmp_path / "posts.jsonl").write_bytes(
+        orjson.dumps({**blocked, "author": "zhang"}) + b"\n" + post(2, "今天天气很好")
+    )
+    clock = ManualClock(datetime(2026, 3, 1, 2, 0, tzinfo=UTC))
+    out = io.StringIO()
+    report = run_forever(settings, clock=clock, stop_event=threading.Event(), once=True, out=out)
+    assert (report.read, report.stored, report.blocked, report.alerts) == (2, 1, 1, 0)
+    assert "blocked 1" in out.getvalue()
+    assert receiver.alerts == []

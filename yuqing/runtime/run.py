@@ -68,6 +68,7 @@ class RunReport:
     stored: int = 0
     existing: int = 0
     rejected: int = 0
+    blocked: int = 0  # posts of authors blocked after a deletion (yuqing.privacy.blocking)
     alerts: int = 0
     closed_events: int = 0
     source_errors: int = 0
@@ -253,6 +254,7 @@ def _add(report: RunReport, polled: tuple[IngestReport, int], alerts: int) -> No
     report.stored += part.stored
     report.existing += part.existing
     report.rejected += part.rejected
+    report.blocked += part.blocked
     report.alerts += alerts
     report.source_errors += errors
 
@@ -279,8 +281,10 @@ def run_command(config_path: Path, *, once: bool) -> int:
     finally:
         for number, old in previous.items():
             signal.signal(number, old)
+    blocked = f", blocked {report.blocked}" if report.blocked else ""
     print(
         f"stopped after {report.polls} poll(s): read {report.read}, stored {report.stored}, "
-        f"duplicates {report.existing}, rejected {report.rejected}, alerts {report.alerts}"
+        f"duplicates {report.existing}, rejected {report.rejected}{blocked}, "
+        f"alerts {report.alerts}"
     )
     return 3 if report.rejected else 0
