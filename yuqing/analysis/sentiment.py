@@ -25,6 +25,13 @@ _URL_RE = re.compile(r"https?://\S+|www\.\S+")
 EMPTY_REASON = "文本规范化后为空（仅表情、链接或符号），按中性处理"
 
 
+def polarity(score: float, neutral_threshold: float) -> str:
+    """The label of a sentiment score in -1..1: neutral inside the threshold, else its sign."""
+    if abs(score) < neutral_threshold:
+        return "neutral"
+    return "positive" if score > 0 else "negative"
+
+
 @dataclass(frozen=True)
 class SentimentResult:
     """One post's sentiment; ``reason`` is set when the label was not the model's call."""
@@ -84,9 +91,7 @@ class SentimentModel(ArtifactModel):
             if is_empty(norm):
                 labels.append(None)
             else:
-                labels.append(
-                    "neutral" if abs(s) < threshold else ("positive" if s > 0 else "negative")
-                )
+                labels.append(polarity(s, threshold))
         why: list[list[str]] = [[] for _ in texts]
         if explain_k > 0 and trace is not None:
             targets = [lab if lab != "neutral" else None for lab in labels]

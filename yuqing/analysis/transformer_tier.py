@@ -39,7 +39,7 @@ import numpy.typing as npt
 
 from yuqing.analysis.datasets import map_label
 from yuqing.analysis.emotion import EMOTIONS, EmotionResult
-from yuqing.analysis.sentiment import SentimentResult
+from yuqing.analysis.sentiment import SentimentResult, polarity
 from yuqing.errors import ConfigError, ModelError
 
 if TYPE_CHECKING:
@@ -312,9 +312,7 @@ def relabel_sentiment(
         if has_neutral:
             labels.append(SENTIMENTS[int(np.argmax([pos[i], neu[i], neg[i]]))])
         else:
-            labels.append(
-                "neutral" if abs(s) < neutral_threshold else ("positive" if s > 0 else "negative")
-            )
+            labels.append(polarity(s, neutral_threshold))
     targets: list[str | None] = [
         None if r.reason or lab == "neutral" else lab for r, lab in zip(linear, labels, strict=True)
     ]
