@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gc
 
-from yuqing.runtime.ingest import young_collections_for_batches
+from yuqing.gc_tuning import young_collections_for_batches
 
 
 def test_threshold_raised_during_runs_and_restored_after_the_last() -> None:

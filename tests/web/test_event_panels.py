@@ -10,6 +10,7 @@ from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from tests.web.insights_data import T0, new_store, post
+from yuqing.gc_tuning import paused_gc
 from yuqing.models import Document
 from yuqing.store.base import Store
 from yuqing.web import event_panels
@@ -103,9 +104,9 @@ def test_the_cache_is_bounded_and_expires() -> None:
 
 def test_the_collector_pause_nests_and_restores() -> None:
     assert gc.isenabled()
-    with event_panels.paused_gc():
+    with paused_gc():
         assert not gc.isenabled()
-        with event_panels.paused_gc():
+        with paused_gc():
             assert not gc.isenabled()
         assert not gc.isenabled()  # the outer request still reads
     assert gc.isenabled()

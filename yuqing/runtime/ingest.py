@@ -9,16 +9,15 @@ once per batch) are dropped before the pipeline and counted as ``blocked``.
 
 from __future__ import annotations
 
-import gc
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from yuqing.gc_tuning import young_collections_for_batches
 from yuqing.models import Cursor, Document, Rejection
 from yuqing.pipeline.stage import Pipeline
 from yuqing.privacy.blocking import BlocklistCache
@@ -63,40 +62,6 @@ class IngestReport:
             f"rejected {self.rejected}"
         )
         return f"{line}, blocked {self.blocked}" if self.blocked else line
-
-
-_GC_LOCK = threading.Lock()
-_GC_RUNS = [0, 0]  # runs inside young_collections_for_batches, the threshold they restore
-_GC_PER_POST = 50  # young tracked objects allowed per post of a batch before a collection
-
-
-@contextmanager
-def young_collections_for_batches(batch_size: int) -> Iterator[None]:
-    """Raise the garbage collector's first threshold above what one batch keeps alive.
-
-    A batch holds about 15 tracked containers per post (the Document with its lists and
-    dicts, the raw record) until it is committed. With the default threshold (700) the collector
-    runs in the middle of every batch, promotes them all to the oldest generation, and a
-    full collection (which also walks the dedup index's columns) follows every few
-    batches: about 10 us of the ~120 us a post cost. Above a batch's worth, they die by
-    reference counting before a collection sees them. Cycles are still collected; the
-    previous threshold is restored when the last concurrent run ends.
-    """
-    young = min(_GC_PER_POST * max(batch_size, 1), 1_000_000)
-    with _GC_LOCK:
-        _GC_RUNS[0] += 1
-        threshold = gc.get_threshold()
-        if _GC_RUNS[0] == 1:
-            _GC_RUNS[1] = threshold[0]
-        if threshold[0] < young:
-            gc.set_threshold(young, *threshold[1:])
-    try:
-        yield
-    finally:
-        with _GC_LOCK:
-            _GC_RUNS[0] -= 1
-            if _GC_RUNS[0] == 0:
-                gc.set_threshold(_GC_RUNS[1], *gc.get_threshold()[1:])
 
 
 RejectHandler = Callable[[Source, Rejection], None]

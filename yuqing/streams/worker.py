@@ -49,10 +49,10 @@ import orjson
 import redis
 
 from yuqing.errors import PipelineError, RecordError, StoreError
+from yuqing.gc_tuning import young_collections_for_batches
 from yuqing.models import Document, Rejection
 from yuqing.pipeline.stage import Pipeline
 from yuqing.privacy.blocking import BlocklistCache
-from yuqing.runtime.ingest import young_collections_for_batches
 from yuqing.store.base import Store
 from yuqing.streams.entry import decode, source_key_of
 from yuqing.streams.ordered import AlertGate, OrderedState, split_stages

@@ -20,17 +20,16 @@ repeats) is computed on every request.
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Hashable, Iterator, Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from yuqing.cases.levels import aggregate_risk
+from yuqing.gc_tuning import paused_gc
 from yuqing.judgement.coordination import CoordinationReport
 from yuqing.judgement.demands import Digest
 from yuqing.models import Document
@@ -189,32 +188,6 @@ class PageData:
     panels: Panels
 
 
-_GC_LOCK = threading.Lock()
-_GC_PAUSES = [0, False]  # requests inside paused(), whether the collector was enabled
-
-
-@contextlib.contextmanager
-def paused_gc() -> Iterator[None]:
-    """The cyclic garbage collector paused while the panels are recomputed: reading an
-    event's thousands of posts makes ~15 small acyclic containers a post, and the
-    collector's passes over them (and over the whole server's heap when they reach the
-    oldest generation) cost more than the decoding (133 -> 56 ms for 2,572 posts). They
-    die by reference counting; cycles are collected after. Concurrent requests share the
-    pause; the last one restores the collector as the first found it."""
-    with _GC_LOCK:
-        if _GC_PAUSES[0] == 0:
-            _GC_PAUSES[1] = gc.isenabled()
-            gc.disable()
-        _GC_PAUSES[0] += 1
-    try:
-        yield
-    finally:
-        with _GC_LOCK:
-            _GC_PAUSES[0] -= 1
-            if _GC_PAUSES[0] == 0 and _GC_PAUSES[1]:
-                gc.enable()
-
-
 def page_data(store: Store, rollup: EventRollup, zone: ZoneInfo, cache: PanelCache) -> PageData:
     """The event's posts and panels for the page, the panels from ``cache`` when the event
     has not changed since they were computed."""
@@ -246,7 +219,6 @@ __all__ = [
     "cache_of",
     "compute_panels",
     "page_data",
-    "paused_gc",
     "read_posts",
     "rollup_key",
 ]
